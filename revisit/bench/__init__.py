@@ -1,0 +1,1 @@
+"""Benchmarks run by `revisit bench NAME --json`: each figure is measured beside its baseline."""

@@ -131,7 +131,7 @@ class ChecksumVerifier:
 
     def __init__(self, checksum: UploadChecksum) -> None:
         self._expected = checksum.digest
-        self._hash = hashlib.new(checksum.algorithm)
+        self._hash = hashlib.new(checksum.algorithm, usedforsecurity=False)  # integrity only
 
     def update(self, data: bytes) -> None:
         """Feed the next part of the body."""
@@ -285,7 +285,7 @@ def parse_upload_checksum(value: str | None) -> UploadChecksum | None:
     if algorithm not in CHECKSUM_ALGORITHMS:
         raise _error(400, f"Unsupported checksum algorithm; use one of {CHECKSUM_ALGORITHMS}.")
     digest = _base64(encoded)
-    if len(digest) != hashlib.new(algorithm).digest_size:
+    if len(digest) != hashlib.new(algorithm, usedforsecurity=False).digest_size:
         raise _error(400, f"An {algorithm} digest has a different length.")
     return UploadChecksum(algorithm, digest)
 

@@ -31,7 +31,8 @@ TRANSCRIPT_FORMAT = 1
 # (https://partnerhelp.netflixstudios.com/hc/en-us/articles/217350977).
 MAX_LINE_CHARS = 42
 MAX_CUE_SECONDS = 7.0
-MIN_CUE_SECONDS = 5 / 6
+MAX_CUE_MS = 7000
+MIN_CUE_MS = 833  # 5/6 s
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -408,15 +409,18 @@ def _cues_from_text(segment: Segment) -> list[_Cue]:
 
 
 def _finish_times(cues: list[_Cue]) -> None:
-    """Give each cue at least the minimum display time without running into the next cue,
-    and at most the maximum."""
+    """Order cues by start (WebVTT requires it), round times to whole milliseconds, and give
+    each cue at least the minimum display time (without running into the next cue) and at
+    most the maximum."""
+    cues.sort(key=lambda cue: cue.start)
+    starts = [round(max(cue.start, 0.0) * 1000) for cue in cues]
     for index, cue in enumerate(cues):
-        limit = cues[index + 1].start if index + 1 < len(cues) else math.inf
-        cue.end = min(cue.end, cue.start + MAX_CUE_SECONDS)
-        if cue.end - cue.start < MIN_CUE_SECONDS:
-            cue.end = max(cue.end, min(cue.start + MIN_CUE_SECONDS, limit))
-        if cue.end <= cue.start:
-            cue.end = cue.start + 0.001
+        start = starts[index]
+        limit = starts[index + 1] if index + 1 < len(cues) else start + MAX_CUE_MS
+        end = min(round(cue.end * 1000), start + MAX_CUE_MS)
+        if end - start < MIN_CUE_MS:
+            end = max(end, min(start + MIN_CUE_MS, limit))
+        cue.start, cue.end = start / 1000, max(end, start + 1) / 1000
 
 
 def to_webvtt(transcript: Transcript, *, speaker_names: Mapping[str, str] | None = None) -> str:

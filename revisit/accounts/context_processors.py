@@ -1,0 +1,21 @@
+"""Navigation links for the signed-in person's role."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from revisit.accounts.models import Role, User
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        return {"nav_links": []}
+    links: list[tuple[str, str]] = [("Home", reverse("home"))]
+    if user.role == Role.THERAPIST:
+        links.append(("Clients", reverse("caseload")))
+    if user.role == Role.ADMIN:
+        links.append(("People", reverse("practice_people")))
+    links.append(("Security", reverse("security")))
+    return {"nav_links": links, "current_role": user.get_role_display()}

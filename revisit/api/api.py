@@ -1,0 +1,81 @@
+"""The /api/v1/ API: one NinjaAPI, typed routers, errors as RFC 9457 problem JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from revisit.api.auth import BearerAuth, PortalSessionAuth
+from revisit.api.problems import problem
+
+log = logging.getLogger("revisit.api")
+
+api = NinjaAPI(
+    title="Revisit API",
+    version="1",
+    description=(
+        "Recordings, transcripts, shares and ratings. Authenticate with a personal token "
+        "(`Authorization: Bearer rvt_...`) or the portal session with its CSRF token. "
+        "Errors are RFC 9457 problem details."
+    ),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    auth=[BearerAuth(), PortalSessionAuth()],
+)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem(
+        401,
+        "Sign in, or send a valid token: `Authorization: Bearer rvt_...`. The token may be "
+        "malformed, expired or revoked.",
+        title="Not authenticated",
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="revisit"'
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def on_forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return problem(403, "You may not do this.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(exc.status_code, str(exc))
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", [])], "msg": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    return problem(
+        422, "Some fields are missing or not valid.", title="Invalid request", errors=errors
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(404, "There is nothing here, or you may not see it.")
+
+
+@api.exception_handler(Exception)
+def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled error in API request")
+    return problem(500, "Something went wrong on our side. It has been logged.")
+
+
+def _register_routers() -> None:
+    from revisit.api.accounts import router as accounts_router
+
+    api.add_router("", accounts_router)
+
+
+_register_routers()

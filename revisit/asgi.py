@@ -1,0 +1,11 @@
+"""The ASGI entry point served by granian."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
+
+application = get_asgi_application()

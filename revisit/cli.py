@@ -1,0 +1,283 @@
+"""The `revisit` command: run, seed and look after a Revisit installation.
+
+Every subcommand works on a fresh, empty REVISIT_DATA_DIR: it creates the folder, a secret key and a
+key file when none is configured, and applies database migrations before doing its work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from revisit.datadir import DataDirError, data_dir_from_env, init_data_dir
+from revisit.lib.keys import KeyringError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _fail(message: str) -> int:
+    print(f"revisit: {message}", file=sys.stderr)
+    return 2
+
+
+def prepare(*, migrate: bool = True, static: bool = False) -> None:
+    """Initialize the data folder, start Django, and bring the database up to date."""
+    data_dir = init_data_dir(data_dir_from_env())
+    os.environ["REVISIT_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+    if static:
+        from django.conf import settings
+
+        manifest = settings.STATIC_ROOT / "staticfiles.json"
+        if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"] and not manifest.exists():
+            call_command("collectstatic", interactive=False, verbosity=0)
+
+
+# --- serve, worker, up ----------------------------------------------------------------------------
+
+
+def _server_command(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-ws",
+        "--no-access-log",  # paths can carry ids; requests are audited in the database instead
+        "--log-level",
+        "warning",
+        "revisit.asgi:application",
+    ]
+
+
+def _worker_command() -> list[str]:
+    return [sys.executable, "-m", "revisit.cli", "worker", "--no-init"]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    prepare(static=True)
+    os.execv(sys.executable, _server_command(args.host, args.port, args.workers))  # noqa: S606
+    return 0  # pragma: no cover - execv does not return
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.no_init:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
+        import django
+
+        django.setup()
+    else:
+        prepare()
+    from django.core.management import call_command
+
+    options: dict[str, Any] = {"interval": args.interval, "verbosity": 1}
+    if args.batch:
+        options["batch"] = True
+    call_command("db_worker", **options)
+    return 0
+
+
+def _run_together(commands: dict[str, list[str]]) -> int:
+    """Run web and worker side by side; stop both on SIGINT/SIGTERM or when either exits."""
+    children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, child in children.items():
+                code = child.poll()
+                if code is not None:
+                    print(f"revisit: the {name} stopped (exit {code}); stopping", file=sys.stderr)
+                    stopping = True
+                    exit_code = code or 1
+            time.sleep(0.2)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    print("revisit: stopped", file=sys.stderr)
+    return exit_code
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    prepare(static=True)
+    from django.conf import settings
+
+    url = f"http://{args.host}:{args.port}"
+    if not args.no_demo:
+        from revisit.demo import demo_create, describe
+
+        print(describe(demo_create(), url=url), flush=True)
+    print(f"Revisit is running at {url} (web and worker). Press Ctrl+C to stop.", flush=True)
+    print(f"Data folder: {settings.DATA_DIR}", flush=True)
+    return _run_together(
+        {
+            "web server": _server_command(args.host, args.port, args.workers),
+            "worker": _worker_command(),
+        }
+    )
+
+
+# --- demo, tokens, audit --------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    prepare()
+    from django.conf import settings
+
+    from revisit.demo import demo_create, describe
+
+    print(describe(demo_create(), url=settings.PUBLIC_URL))
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    prepare()
+    from revisit.accounts.models import User
+    from revisit.accounts.services import AccountsError, token_create
+
+    user = User.objects.filter(email=args.user.strip().lower()).first()
+    if user is None:
+        return _fail("no account has that email address")
+    try:
+        issued = token_create(user=user, name=args.name, expires_in_days=args.expires)
+    except AccountsError as exc:
+        return _fail(str(exc))
+    # The token goes to stdout alone so scripts can capture it; it is not stored anywhere.
+    print(issued.plaintext)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    prepare()
+    from revisit.audit.services import audit_verify
+
+    result = audit_verify()
+    if args.json:
+        print(json.dumps(result.__dict__))
+    elif result.ok:
+        print(f"audit log verified: {result.checked} entries, chain intact")
+    else:
+        print(
+            f"audit log FAILED at entry {result.first_bad_seq}: {result.problem} "
+            f"({result.checked} entries checked before it)"
+        )
+    return 0 if result.ok else 1
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    prepare(migrate=False)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["revisit manage", *args.rest])
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="revisit",
+        description="Revisit: clients review recordings of their own therapy sessions, safely.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=handler)
+        return p
+
+    def web_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+        p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+        p.add_argument("--workers", type=int, default=1, help="web server processes (1)")
+
+    up = add("up", cmd_up, "initialize, seed the demo and run the web server and worker together")
+    web_options(up)
+    up.add_argument("--no-demo", action="store_true", help="do not create the demo practice")
+
+    web_options(add("serve", cmd_serve, "run the web server (granian, ASGI)"))
+
+    worker = add("worker", cmd_worker, "run a task worker (processing, email, retention)")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--no-init", action="store_true", help=argparse.SUPPRESS)
+
+    add("demo", cmd_demo, "create the demo practice and print its sign-in details once")
+
+    tokens = add("tokens", lambda a: _fail("use `revisit tokens create`"), "manage API tokens")
+    tokens_sub = tokens.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
+    create = tokens_sub.add_parser("create", help="create a personal API token for a user")
+    create.set_defaults(func=cmd_tokens_create)
+    create.add_argument("--user", required=True, metavar="EMAIL")
+    create.add_argument("--expires", type=int, metavar="DAYS", help="days until it expires")
+    create.add_argument("--name", default="Command-line token")
+
+    audit = add("audit", lambda a: _fail("use `revisit audit verify`"), "check the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="recompute the hash chain; name the first bad entry"
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+    verify.add_argument("--json", action="store_true")
+
+    manage = add("manage", cmd_manage, "run a Django management command (for operators)")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (DataDirError, KeyringError) as exc:
+        return _fail(str(exc))
+    except Exception as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        if isinstance(exc, ImproperlyConfigured):
+            return _fail(f"cannot start: {exc}")
+        raise
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+
+from revisit.api.api import api
+from revisit.api.problems import problem
+from revisit.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("revisit.accounts.urls")),
+]
+
+
+def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem(status)
+    return render(request, template, status=status)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, 404, "errors/404.html")
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, 403, "errors/403.html")
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, 400, "errors/400.html")
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, "errors/500.html")

@@ -45,6 +45,10 @@ class AudioDecodeError(SttError):
     """The audio file is missing or cannot be decoded."""
 
 
+class TranscriptionError(SttError):
+    """The model failed while decoding (for example, out of memory on the GPU)."""
+
+
 class TranscriptFormatError(SttError):
     """A stored transcript is not valid transcript JSON."""
 
@@ -249,24 +253,31 @@ def transcribe(
 
     try:
         audio = decode_audio(os.fspath(wav_path), sampling_rate=SAMPLE_RATE)
-    except (OSError, av.error.FFmpegError) as exc:
+    except IndexError as exc:  # faster-whisper's decoder indexes the first audio stream
+        raise AudioDecodeError("the file has no audio stream") from exc
+    except (OSError, ValueError, av.error.FFmpegError) as exc:
         raise AudioDecodeError(f"cannot decode audio: {exc}") from exc
     duration = round(audio.shape[0] / SAMPLE_RATE, 3)
     segments: list[Segment] = []
+    done = 0.0
     if audio.shape[0] > 0:
-        raw_segments, _info = model.whisper.transcribe(
-            audio,
-            language=language,
-            beam_size=beam_size,
-            vad_filter=vad,
-            word_timestamps=word_timestamps,
-        )
-        for raw in raw_segments:
-            segment = _convert_segment(raw, duration)
-            if segment.text or segment.words:
-                segments.append(segment)
-            if progress is not None and duration > 0:
-                progress(min(1.0, float(raw.end) / duration))
+        try:
+            raw_segments, _info = model.whisper.transcribe(
+                audio,
+                language=language,
+                beam_size=beam_size,
+                vad_filter=vad,
+                word_timestamps=word_timestamps,
+            )
+            for raw in raw_segments:  # a generator: decoding happens while iterating
+                segment = _convert_segment(raw, duration)
+                if segment.text or segment.words:
+                    segments.append(segment)
+                done = max(done, min(1.0, segment.end / duration))
+                if progress is not None:
+                    progress(done)
+        except RuntimeError as exc:  # CTranslate2 reports failures as RuntimeError
+            raise TranscriptionError(f"transcription failed: {exc}") from exc
     if progress is not None:
         progress(1.0)
     return Transcript(

@@ -53,3 +53,29 @@ def test_it_raises_a_typed_error_for_audio_it_cannot_decode(tiny_model, tmp_path
         stt.transcribe(tiny_model, not_audio)
     with pytest.raises(stt.AudioDecodeError):
         stt.transcribe(tiny_model, tmp_path / "missing.wav")
+    (tmp_path / "zero-bytes.wav").write_bytes(b"")
+    with pytest.raises(stt.AudioDecodeError):
+        stt.transcribe(tiny_model, tmp_path / "zero-bytes.wav")
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the Debian package ffmpeg")
+def test_it_raises_a_typed_error_for_a_file_without_audio(tiny_model, tmp_path):
+    video = tmp_path / "picture-only.mp4"
+    subprocess.run(
+        [
+            str(shutil.which("ffmpeg")),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=64x64:rate=5",
+            "-c:v",
+            "mpeg4",
+            str(video),
+        ],
+        check=True,
+        timeout=60,
+    )
+    with pytest.raises(stt.AudioDecodeError, match="no audio stream"):
+        stt.transcribe(tiny_model, video)

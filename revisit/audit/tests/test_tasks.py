@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django_tasks import TaskResultStatus
+
+from revisit.audit.events import Event
+from revisit.audit.services import audit_record
+from revisit.audit.tasks import audit_verify_task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_a_queued_task_to_completion_with_the_database_worker():
+    with transaction.atomic():
+        audit_record(event=Event.SIGN_IN)
+        audit_record(event=Event.SIGN_OUT)
+    result = audit_verify_task.enqueue()
+    assert result.status == TaskResultStatus.READY
+    call_command("db_worker", batch=True, interval=0.1, startup_delay=False, verbosity=0)
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == {"ok": True, "checked": 2, "first_bad_seq": None}

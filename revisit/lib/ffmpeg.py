@@ -43,8 +43,10 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     "mpegts",
 )
 
-# Used before every output file and as ffmpeg's own first arguments.
+# ffmpeg's first arguments: never read the terminal, print errors only.
 BASE_ARGS: tuple[str, ...] = ("-nostdin", "-hide_banner", "-v", "error")
+# ffprobe has no -nostdin (standard input is closed for both tools anyway).
+PROBE_BASE_ARGS: tuple[str, ...] = ("-hide_banner", "-v", "error")
 
 STDERR_TAIL_CHARS = 2000
 

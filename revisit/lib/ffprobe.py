@@ -23,6 +23,7 @@ from revisit.lib.ffmpeg import (
     BASE_ARGS,
     FFMPEG,
     FFPROBE,
+    PROBE_BASE_ARGS,
     FfmpegError,
     ProgressCallback,
     input_args,
@@ -33,7 +34,8 @@ from revisit.lib.ffmpeg import (
 
 PROBE_TIMEOUT_S = 30.0
 MIN_DIMENSION = 16
-# Beyond any real therapy session; a header claiming more is broken or hostile.
+# Outside these a "recording" is broken or hostile: no session lasts under a second or a day.
+MIN_DURATION_S = 1.0
 ABSURD_DURATION_S = 24 * 3600.0
 MAX_STREAMS = 16
 # A decode that stops this much short of the declared length means the file is cut off.
@@ -124,7 +126,7 @@ def probe(path: Path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     if size == 0:
         raise MediaRejected(RejectReason.EMPTY, "The file is empty.")
     args = [
-        *BASE_ARGS,
+        *PROBE_BASE_ARGS,
         "-print_format",
         "json",
         "-show_format",
@@ -308,8 +310,8 @@ def validate_media(
 ) -> None:
     """Raise :class:`MediaRejected` unless ``info`` describes a recording Revisit accepts.
 
-    A recording needs an audio stream (video is optional), a sensible size and a length between
-    zero and ``max_duration_s``. ``max_width``/``max_height`` bound the picture in either
+    A recording needs an audio stream (video is optional), a sensible picture size and a length
+    from a second to ``max_duration_s``. ``max_width``/``max_height`` bound the picture in either
     orientation. With ``decoded`` (from :func:`decode_check`) damage found by decoding is
     refused too.
     """
@@ -330,6 +332,11 @@ def validate_media(
         raise MediaRejected(
             RejectReason.BAD_DURATION,
             "The length of this recording cannot be read; the file may be damaged.",
+        )
+    if duration < MIN_DURATION_S:
+        raise MediaRejected(
+            RejectReason.BAD_DURATION,
+            "This recording is shorter than a second. Please check that it is the whole session.",
         )
     if duration > max_duration_s:
         raise MediaRejected(

@@ -220,8 +220,8 @@ class LocalKeyFileProvider:
             raise self._fail(
                 KeyFileUnreadableError, f"cannot be opened ({e.strerror})", "check the setting"
             ) from None
-        with os.fdopen(fd, "rb") as file:
-            info = os.fstat(file.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise self._fail(
                     KeyFileUnreadableError, "is not a regular file", "check the setting"
@@ -233,12 +233,14 @@ class LocalKeyFileProvider:
                     f"has mode {mode}, open to group or others",
                     f"run `chmod 600 {self.path}`",
                 )
-            try:
+            with os.fdopen(fd, "rb", closefd=False) as file:
                 raw = file.read()
-            except OSError as e:
-                raise self._fail(
-                    KeyFileUnreadableError, f"cannot be read ({e.strerror})", "check the setting"
-                ) from None
+        except OSError as e:
+            raise self._fail(
+                KeyFileUnreadableError, f"cannot be read ({e.strerror})", "check the setting"
+            ) from None
+        finally:
+            os.close(fd)
         identity = (info.st_ino, info.st_size, info.st_mtime_ns)
         return self._parse(raw, identity)
 
@@ -300,8 +302,8 @@ class LocalKeyFileProvider:
         return self._current().active
 
     def key_ids(self) -> list[str]:
-        ring = self._current()
-        return sorted(ring.keys, key=lambda kid: (ring.created[kid], kid))
+        """Every KEK id held, oldest first (the file keeps them in the order they were added)."""
+        return list(self._current().keys)
 
     def wrap(self, dek: bytes, *, object_id: UUID) -> WrappedKey:
         ring = self._current()

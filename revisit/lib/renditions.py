@@ -33,7 +33,7 @@ from revisit.lib.ffmpeg import (
     input_args,
     run_tool,
 )
-from revisit.lib.ffprobe import MediaInfo, StreamInfo
+from revisit.lib.ffprobe import MediaInfo, StreamInfo, probe
 
 MAX_LONG_SIDE = 1280
 MAX_SHORT_SIDE = 720
@@ -82,7 +82,8 @@ def target_size(video: StreamInfo) -> tuple[int, int]:
 
 
 def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
+    """The nearest whole number, made even by dropping one if it is odd (never upscales)."""
+    return max(2, round(value) // 2 * 2)
 
 
 def output_rate(video: StreamInfo) -> Fraction:
@@ -229,14 +230,21 @@ def extract_wav16k(
     dst: Path,
     *,
     channel: int | None = None,
+    info: MediaInfo | None = None,
     progress: ProgressCallback | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> None:
-    """Write 16 kHz mono 16-bit PCM WAV: all channels mixed, or only ``channel`` (0 = left)."""
+    """Write 16 kHz mono 16-bit PCM WAV: all channels mixed, or only ``channel`` (0 = left).
+
+    A ``channel`` the first audio stream does not have raises ValueError (ffmpeg would quietly
+    write silence); ``src`` is probed to check unless ``info`` is given.
+    """
     args = [*BASE_ARGS, "-y", *input_args(src), "-map", "0:a:0", "-vn"]
     if channel is not None:
-        if channel < 0:
-            raise ValueError("channel must be 0 or more")
+        audio = (info or probe(src)).audio
+        available = audio.channels if audio is not None and audio.channels else 0
+        if not 0 <= channel < available:
+            raise ValueError(f"channel must be 0 to {available - 1}; got {channel}")
         args += ["-filter:a", f"pan=mono|c0=c{channel}"]
     args += ["-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"]
     out = (*STRIP_METADATA, "-fflags", "+bitexact", "-f", "wav")

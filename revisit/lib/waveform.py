@@ -97,7 +97,7 @@ class _PeakCollector:
             self.peaks.append(np.abs(self.pending).max(keepdims=True))
         if not self.peaks:
             return []
-        peaks = np.nan_to_num(np.concatenate(self.peaks), nan=0.0, posinf=1.0)
+        peaks = np.nan_to_num(np.concatenate(self.peaks).astype(np.float64), nan=0.0, posinf=1.0)
         peaks = np.clip(peaks, 0.0, None)
         loudest = float(peaks.max())
         if loudest < SILENCE_FLOOR:

@@ -307,7 +307,7 @@ def build_session(
 class _Timeline:
     def __init__(self, opts: SessionOptions) -> None:
         self.opts = opts
-        self.rng = random.Random(opts.seed)  # noqa: S311 (reproducible pauses, not secrets)
+        self.rng = random.Random(opts.seed)  # reproducible pauses, not secrets
         self.pieces: list[tuple[int, str, npt.NDArray[np.int16]]] = []  # offset, speaker, audio
         self.utterances: list[SpokenUtterance] = []
         self.topics: list[TopicSpan] = []
@@ -521,8 +521,25 @@ def make_test_clip(
     for key, value in (tags or {}).items():
         args += ["-metadata", f"{key}={value}"]
     args += [*extra, "-f", container, "file:" + os.fspath(dst)]
-    subprocess.run(args, capture_output=True, check=True, timeout=TOOL_TIMEOUT_S)
+    try:
+        subprocess.run(args, capture_output=True, check=True, timeout=TOOL_TIMEOUT_S)
+    except subprocess.CalledProcessError as exc:
+        tail = exc.stderr.decode("utf-8", errors="replace")[-1000:]
+        raise SessionError(f"ffmpeg could not make the clip: {tail}") from None
     return dst
+
+
+def decode_pcm(path: Path, *, rate: int = 16000, channels: int = 1) -> npt.NDArray[np.float32]:
+    """The first audio stream of ``path`` as float samples (rows) x ``channels`` (columns).
+
+    For checking generated media against its ground truth: levels over time, per channel.
+    """
+    args = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-i", "file:" + str(path)]
+    args += ["-map", "0:a:0", "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "pipe:1"]
+    completed = subprocess.run(args, capture_output=True, check=True, timeout=TOOL_TIMEOUT_S)
+    usable = len(completed.stdout) - len(completed.stdout) % (4 * channels)
+    samples = np.frombuffer(completed.stdout[:usable], dtype="<f4").reshape(-1, channels)
+    return samples.astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------

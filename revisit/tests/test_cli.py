@@ -89,7 +89,7 @@ def test_it_serves_health_and_schema_from_an_empty_data_folder(tmp_path: Path):
             raise
     assert proc.returncode == 0, output
     assert "stopped" in output
-    with pytest.raises(OSError):
+    with pytest.raises(urllib.error.URLError, match="refused"):
         _get(f"http://127.0.0.1:{port}/healthz")  # the web server is gone too
 
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from revisit.datadir import DataDirError, data_dir_from_env, init_data_dir
 from revisit.lib.keys import KeyringError
@@ -76,10 +76,9 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-m", "revisit.cli", "worker", "--no-init"]
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace) -> NoReturn:
     prepare(static=True)
     os.execv(sys.executable, _server_command(args.host, args.port, args.workers))  # noqa: S606
-    return 0  # pragma: no cover - execv does not return
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

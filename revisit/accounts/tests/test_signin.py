@@ -22,7 +22,7 @@ def _clear_throttles():
 
 def current_code() -> str:
     counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(TOTP_SECRET, counter))
+    return str(format_hotp_value(hotp_value(TOTP_SECRET, counter)))
 
 
 def _password_step(browser: Client, email: str, password: str):

@@ -42,7 +42,7 @@ def test_it_rolls_back_with_the_change():
     assert AuditEvent.objects.count() == 0
 
 
-def _raw(sql: str, params: list[object]) -> None:
+def _raw(sql: str, params: list[str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -101,6 +101,7 @@ class SessionOptions:
     video_size: str = "640x360"
     video_rate: int = 25
     video_crf: int = 28
+    video_preset: str = "veryfast"
     audio_bitrate: str = "128k"
     seed: int = 0
     jobs: int = 2
@@ -431,7 +432,7 @@ class _Pcm:
 def _encode(pcm: _Pcm, media: Path, opts: SessionOptions) -> None:
     channels = pcm.data.shape[1]
     duration = pcm.data.shape[0] / pcm.rate
-    args = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y", "-threads", "2"]
+    args = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y"]
     args += ["-f", "s16le", "-ar", str(pcm.rate), "-ac", str(channels), "-i", "pipe:0"]
     video = opts.container in ("mp4", "webm")
     if video:
@@ -445,7 +446,7 @@ def _encode(pcm: _Pcm, media: Path, opts: SessionOptions) -> None:
     elif opts.container == "m4a":
         args += ["-c:a", "aac", "-b:a", opts.audio_bitrate, "-f", "mp4"]
     elif opts.container == "mp4":
-        args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(opts.video_crf)]
+        args += ["-c:v", "libx264", "-preset", opts.video_preset, "-crf", str(opts.video_crf)]
         args += ["-pix_fmt", "yuv420p", "-g", gop, "-c:a", "aac", "-b:a", opts.audio_bitrate]
         args += ["-f", "mp4"]
     else:
@@ -453,7 +454,8 @@ def _encode(pcm: _Pcm, media: Path, opts: SessionOptions) -> None:
         args += ["-g", gop, "-c:a", "libopus", "-b:a", opts.audio_bitrate, "-f", "webm"]
     if opts.container in ("m4a", "mp4"):
         args += ["-movflags", "+faststart"]
-    args += ["-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1"]
+    # A fixed thread count and bit-exact flags make the same inputs give the same bytes.
+    args += ["-threads", "2", "-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1"]
     args += ["file:" + os.fspath(media)]
     try:
         subprocess.run(
@@ -562,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--male-pair", action="store_true", help="client voice en-us+m7")
     parser.add_argument("--video-size", default="640x360")
     parser.add_argument("--video-crf", type=int, default=28)
+    parser.add_argument("--video-preset", default="veryfast", help="x264 preset (MP4 only)")
     parser.add_argument("--audio-bitrate", default="128k")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path)
@@ -575,6 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_utterances=ns.max_utterances,
         video_size=ns.video_size,
         video_crf=ns.video_crf,
+        video_preset=ns.video_preset,
         audio_bitrate=ns.audio_bitrate,
         seed=ns.seed,
     )

@@ -8,12 +8,15 @@ doi:10.1109/ICASSP43922.2022.9746035).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from revisit.lib.ffprobe import probe
+from revisit.testing import sessions
 from revisit.testing.sessions import (
+    GroundTruth,
     SessionError,
     SessionOptions,
     Utterance,
@@ -193,3 +196,26 @@ def test_it_speaks_an_annomi_transcript_from_the_command_line(tmp_path, capsys):
     truth = json.loads((tmp_path / "session.json").read_text())
     assert [u["text"] for u in truth["utterances"]] == [u.text for u in transcript[:3]]
     assert truth["voices"] == {"therapist": "en-us+m3", "client": "en-us+m7"}
+
+
+def test_it_ships_a_fixture_whose_ground_truth_matches_its_audio():
+    folder = Path(sessions.__file__).parent / "fixtures"
+    media, truth_path = folder / "annomi-0-stereo.mp4", folder / "annomi-0-stereo.json"
+    assert media.stat().st_size + truth_path.stat().st_size <= 2 * 1024 * 1024
+    truth = GroundTruth.from_json(truth_path.read_text(encoding="utf-8"))
+    info = probe(media)
+    assert info.video is not None
+    assert info.audio is not None
+    assert (info.video.codec, info.audio.codec, info.audio.channels) == ("h264", "aac", 2)
+    assert info.duration_s == pytest.approx(truth.duration_s, abs=0.1)
+    assert any(u.text.startswith("-") for u in truth.utterances)
+    samples = decode_pcm(media, rate=RATE, channels=2)
+    for u in truth.utterances:
+        left = rms(samples[:, 0], u.start, u.end)
+        right = rms(samples[:, 1], u.start, u.end)
+        own, other = (left, right) if u.speaker == "therapist" else (right, left)
+        assert own > 0.02, u.text
+        assert other < 0.005, u.text
+    mono = samples.mean(axis=1)
+    for start, end in gaps(truth, margin=0.06):
+        assert rms(mono, start, end) < 0.005

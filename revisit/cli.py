@@ -200,6 +200,64 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_vault_verify(args: argparse.Namespace) -> int:
+    prepare()
+    from revisit.vault.services import vault_verify
+
+    report = vault_verify()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "checked": report.checked,
+                    "problems": [p.__dict__ for p in report.problems],
+                }
+            )
+        )
+    else:
+        for problem in report.problems:
+            print(f"object {problem.object_id}: {problem.problem}")
+        print(f"{report.checked} objects checked, {len(report.problems)} with problems")
+    return 0 if report.ok else 1
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    prepare()
+    from revisit.vault.services import vault_rotate_keys
+
+    report = vault_rotate_keys()
+    if report.new_key_id:
+        print(f"new key-encryption key {report.new_key_id} is active")
+    else:
+        print("finished an interrupted rotation under the active key")
+    retired = ", ".join(report.retired) or "none"
+    print(f"{report.rewrapped} data keys rewrapped; retired keys: {retired}")
+    return 0
+
+
+BENCHMARKS = {
+    "sealed": "revisit.bench.sealed",
+}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+    from pathlib import Path
+
+    module_name = BENCHMARKS.get(args.name)
+    if module_name is None:
+        return _fail(
+            f"unknown benchmark {args.name!r}; choose from {', '.join(sorted(BENCHMARKS))}"
+        )
+    data_dir = init_data_dir(data_dir_from_env())
+    workdir = Path(args.workdir or data_dir / "bench")
+    module = importlib.import_module(module_name)
+    figures = module.run(size_bytes=args.size_mb * 1024 * 1024, workdir=workdir)
+    print(json.dumps(figures, indent=None if args.json else 2, sort_keys=True))
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     prepare(migrate=False)
     from django.core.management import execute_from_command_line
@@ -256,6 +314,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=cmd_audit_verify)
     verify.add_argument("--json", action="store_true")
+
+    vault = add("vault", lambda a: _fail("use `revisit vault verify`"), "check sealed storage")
+    vault_sub = vault.add_subparsers(dest="vault_command", metavar="ACTION", required=True)
+    vverify = vault_sub.add_parser("verify", help="check every object's header and chunk tags")
+    vverify.set_defaults(func=cmd_vault_verify)
+    vverify.add_argument("--json", action="store_true")
+
+    keys = add("keys", lambda a: _fail("use `revisit keys rotate`"), "manage encryption keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    rotate = keys_sub.add_parser(
+        "rotate", help="rewrap every data key under a new key-encryption key (resumable)"
+    )
+    rotate.set_defaults(func=cmd_keys_rotate)
+
+    bench = add("bench", cmd_bench, "run a benchmark; prints figures beside their baselines")
+    bench.add_argument("name", help=f"one of: {', '.join(sorted(BENCHMARKS))}")
+    bench.add_argument("--json", action="store_true", help="one line of JSON")
+    bench.add_argument("--size-mb", type=int, default=1024, help="object size (1024 MiB)")
+    bench.add_argument("--workdir", help="where to write (default: DATA_DIR/bench)")
 
     manage = add("manage", cmd_manage, "run a Django management command (for operators)")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -92,6 +92,17 @@ if len(SECRET_KEY) < 32:
 
 KEY_FILE = Path(env("REVISIT_KEY_FILE") or DATA_DIR / "keys" / "keyring.json")
 
+# Where sealed objects live: a folder (default) or an S3-compatible bucket (s3://bucket).
+STORAGE_URL = env("REVISIT_STORAGE_URL") or f"file://{DATA_DIR / 'objects'}"
+STORAGE_OPTIONS: dict[str, str] = {}
+if STORAGE_URL.startswith("s3://"):
+    STORAGE_OPTIONS = {
+        "endpoint_url": env("REVISIT_S3_ENDPOINT"),
+        "access_key": envsecret("REVISIT_S3_ACCESS_KEY"),
+        "secret_key": envsecret("REVISIT_S3_SECRET_KEY"),
+        "region": env("REVISIT_S3_REGION", "us-east-1"),
+    }
+
 # --- Where people reach it ------------------------------------------------------------------------
 PUBLIC_URL = env("REVISIT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 _public = urlsplit(PUBLIC_URL)
@@ -122,6 +133,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "revisit.accounts",
     "revisit.audit",
+    "revisit.vault",
     "revisit.api",
 ]
 

@@ -171,3 +171,30 @@ def test_it_refuses_a_key_file_others_can_read(tmp_path: Path):
     result = subprocess.run([*REVISIT, "audit", "verify"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert "REVISIT_KEY_FILE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_it_verifies_the_vault_and_rotates_keys(tmp_path: Path):
+    env = _env(tmp_path / "v")
+    verify = subprocess.run([*REVISIT, "vault", "verify"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0 and "0 objects checked, 0 with problems" in verify.stdout
+    keyring = tmp_path / "v" / "keys" / "keyring.json"
+    before = json.loads(keyring.read_text())["active"]
+    rotate = subprocess.run([*REVISIT, "keys", "rotate"], env=env, capture_output=True, text=True)
+    assert rotate.returncode == 0, rotate.stderr
+    after = json.loads(keyring.read_text())
+    assert after["active"] != before and list(after["keys"]) == [after["active"]]
+
+
+def test_it_runs_a_benchmark_and_prints_json(tmp_path: Path):
+    env = _env(tmp_path / "b")
+    result = subprocess.run(
+        [*REVISIT, "bench", "sealed", "--json", "--size-mb", "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["ratio"] > 0 and figures["seal_ratio"] > 0 and figures["range_p95_ratio"] > 0
+    unknown = subprocess.run([*REVISIT, "bench", "nope"], env=env, capture_output=True, text=True)
+    assert unknown.returncode == 2 and "unknown benchmark" in unknown.stderr

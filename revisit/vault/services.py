@@ -51,7 +51,14 @@ def keyring() -> LocalKeyFileProvider:
 def blobstore() -> BlobStore:
     url = settings.STORAGE_URL
     if url not in _stores:
-        _stores[url] = blobstore_from_url(url, **settings.STORAGE_OPTIONS)
+        options: dict[str, str] = settings.STORAGE_OPTIONS
+        _stores[url] = blobstore_from_url(
+            url,
+            endpoint_url=options.get("endpoint_url"),
+            access_key=options.get("access_key"),
+            secret_key=options.get("secret_key"),
+            region=options.get("region", "us-east-1"),
+        )
     return _stores[url]
 
 

@@ -10,9 +10,9 @@ recording containers and to the local ``file`` protocol. That keeps hostile uplo
 concat playlist that points at other files, an image, a subtitle file) from reaching demuxers a
 recording never needs.
 
-The sibling modules build on this one: :mod:`revisit.lib.ffprobe` (probe, validate, decode
-check), :mod:`revisit.lib.renditions` (MP4, M4A, poster, 16 kHz WAV, holding back) and
-:mod:`revisit.lib.waveform` (peaks for the player).
+The sibling modules build on this one: :mod:`revisit.lib.ffprobe` (what a file holds),
+:mod:`revisit.lib.media_check` (limits and a full decode), :mod:`revisit.lib.renditions` (MP4,
+M4A, poster, 16 kHz WAV, holding back) and :mod:`revisit.lib.waveform` (peaks for the player).
 """
 
 from __future__ import annotations

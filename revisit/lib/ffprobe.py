@@ -1,9 +1,8 @@
-"""What a media file holds, and whether Revisit accepts it.
+"""What a media file holds: :func:`probe` reads a file with ffprobe into a :class:`MediaInfo`.
 
-:func:`probe` reads a file with ffprobe into a :class:`MediaInfo`; :func:`validate_media` checks it
-against the practice's limits; :func:`decode_check` decodes the whole file to find damage that
-the container headers do not show. Both refusals raise :class:`MediaRejected` with a stable
-``reason_code`` for programs and a plain-language ``message`` for the person who uploaded.
+A file ffprobe cannot read as a recording raises :class:`MediaRejected`, the refusal that
+:mod:`revisit.lib.media_check` also raises: a stable ``reason_code`` for programs and a
+plain-language ``message`` for the person who uploaded.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from revisit.lib.ffmpeg import (
     FFPROBE,
     PROBE_BASE_ARGS,
     FfmpegError,
-    ProgressCallback,
     input_args,
     parse_progress_line,
     run_streaming,
@@ -33,13 +31,6 @@ from revisit.lib.ffmpeg import (
 )
 
 PROBE_TIMEOUT_S = 30.0
-MIN_DIMENSION = 16
-# Outside these a "recording" is broken or hostile: no session lasts under a second or a day.
-MIN_DURATION_S = 1.0
-ABSURD_DURATION_S = 24 * 3600.0
-MAX_STREAMS = 16
-# A decode that stops this much short of the declared length means the file is cut off.
-DECODE_SHORTFALL_S = 2.0
 
 
 class RejectReason(enum.StrEnum):
@@ -138,14 +129,14 @@ def probe(path: Path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     except FfmpegError as exc:
         if exc.timed_out or exc.returncode is None:
             raise
-        raise _not_media() from None
+        raise not_media() from None
     try:
         data = json.loads(raw)
     except ValueError:
-        raise _not_media() from None
+        raise not_media() from None
     info = _parse(data, size=size)
     if info is None:
-        raise _not_media()
+        raise not_media()
     if math.isnan(info.duration_s):
         scanned = _scan_duration(path, timeout_s=max(timeout_s, 60.0 + size / 50e6))
         info = MediaInfo(
@@ -159,7 +150,7 @@ def probe(path: Path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     return info
 
 
-def _not_media() -> MediaRejected:
+def not_media() -> MediaRejected:
     return MediaRejected(
         RejectReason.NOT_MEDIA,
         "This file is not an audio or video recording that can be read. "
@@ -296,133 +287,5 @@ def _scan_duration(path: Path, *, timeout_s: float) -> float:
     except FfmpegError as exc:
         if exc.timed_out or exc.returncode is None:
             raise
-        raise _not_media() from None
+        raise not_media() from None
     return last
-
-
-def validate_media(
-    info: MediaInfo,
-    *,
-    max_duration_s: float,
-    max_width: int,
-    max_height: int,
-    decoded: DecodeReport | None = None,
-) -> None:
-    """Raise :class:`MediaRejected` unless ``info`` describes a recording Revisit accepts.
-
-    A recording needs an audio stream (video is optional), a sensible picture size and a length
-    from a second to ``max_duration_s``. ``max_width``/``max_height`` bound the picture in either
-    orientation. With ``decoded`` (from :func:`decode_check`) damage found by decoding is
-    refused too.
-    """
-    if len(info.streams) > MAX_STREAMS:
-        raise _not_media()
-    audio = info.audio
-    if audio is None or not audio.channels or not audio.sample_rate:
-        raise MediaRejected(
-            RejectReason.NO_AUDIO,
-            "This recording has no sound. Revisit needs the audio of the session; "
-            "please check that the microphone was on and upload it again.",
-        )
-    video = info.video
-    if video is not None:
-        _check_dimensions(video, max_width=max_width, max_height=max_height)
-    duration = info.duration_s
-    if math.isnan(duration) or duration <= 0 or duration > ABSURD_DURATION_S:
-        raise MediaRejected(
-            RejectReason.BAD_DURATION,
-            "The length of this recording cannot be read; the file may be damaged.",
-        )
-    if duration < MIN_DURATION_S:
-        raise MediaRejected(
-            RejectReason.BAD_DURATION,
-            "This recording is shorter than a second. Please check that it is the whole session.",
-        )
-    if duration > max_duration_s:
-        raise MediaRejected(
-            RejectReason.TOO_LONG,
-            f"This recording is {_minutes(duration)} long; the limit for this practice is "
-            f"{_minutes(max_duration_s)}.",
-        )
-    if decoded is not None:
-        _check_decoded(decoded, duration)
-
-
-def _check_dimensions(video: StreamInfo, *, max_width: int, max_height: int) -> None:
-    size = video.display_size
-    ok = size is not None and min(size) >= MIN_DIMENSION
-    if size is not None and ok:
-        long_side, short_side = max(size), min(size)
-        ok = long_side <= max(max_width, max_height) and short_side <= min(max_width, max_height)
-    if not ok:
-        raise MediaRejected(
-            RejectReason.BAD_DIMENSIONS,
-            "The picture size of this video is not one a camera produces; the file may be damaged.",
-        )
-
-
-def _minutes(seconds: float) -> str:
-    minutes = math.ceil(seconds / 60)
-    if minutes < 120:
-        return f"{minutes} minutes"
-    return f"{minutes / 60:.1f} hours"
-
-
-@dataclass(frozen=True)
-class DecodeReport:
-    """What a full decode found: error lines (paths scrubbed), their count, decoded length."""
-
-    errors: tuple[str, ...]
-    error_count: int
-    decoded_s: float
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-
-def decode_check(
-    path: Path, *, timeout_s: float, progress: ProgressCallback | None = None
-) -> DecodeReport:
-    """Decode the first video and audio streams to nowhere and report any errors.
-
-    Headers can look fine while the data is damaged part way through; only decoding shows it.
-    Raises :class:`FfmpegError` when ffmpeg fails outright or times out.
-    """
-    decoded = 0.0
-
-    def consume(stdout: IO[bytes]) -> None:
-        nonlocal decoded
-        for raw in stdout:
-            seconds = parse_progress_line(raw.decode("ascii", errors="replace"))
-            if seconds is not None:
-                decoded = seconds
-                if progress is not None:
-                    progress(seconds)
-
-    args = [
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        *BASE_ARGS,
-        *input_args(path),
-        "-map",
-        "0:V:0?",
-        "-map",
-        "0:a:0?",
-        "-f",
-        "null",
-        "-",
-    ]
-    output = run_streaming(FFMPEG, args, timeout_s=timeout_s, paths=[path], consume=consume)
-    return DecodeReport(errors=output.first_lines, error_count=output.line_count, decoded_s=decoded)
-
-
-def _check_decoded(report: DecodeReport, declared_s: float) -> None:
-    if report.ok and report.decoded_s >= declared_s - DECODE_SHORTFALL_S:
-        return
-    raise MediaRejected(
-        RejectReason.CORRUPT,
-        "This recording is damaged part of the way through and cannot be played reliably. "
-        "If you still have the original, please upload it again.",
-    )

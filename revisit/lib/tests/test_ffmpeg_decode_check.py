@@ -6,10 +6,13 @@ import random
 
 import pytest
 
-from revisit.lib.ffprobe import MediaRejected, RejectReason, decode_check, probe, validate_media
+from revisit.lib.ffprobe import MediaRejected, RejectReason, probe
+from revisit.lib.media_check import decode_check, validate_media
 from revisit.testing.sessions import make_test_clip
 
-LIMITS = {"max_duration_s": 3600.0, "max_width": 3840, "max_height": 2160}
+
+def validate(info, report):
+    validate_media(info, decoded=report, max_duration_s=3600.0, max_width=3840, max_height=2160)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def test_it_reports_a_clean_file_as_whole(clean):
     assert report.errors == ()
     assert report.decoded_s == pytest.approx(3.0, abs=0.1)
     assert progress
-    validate_media(probe(clean), decoded=report, **LIMITS)
+    validate(probe(clean), report)
 
 
 def test_it_finds_garbage_written_over_the_middle(clean, tmp_path):
@@ -42,7 +45,7 @@ def test_it_finds_garbage_written_over_the_middle(clean, tmp_path):
     assert report.error_count >= len(report.errors) > 0
     assert not any("Dave" in line for line in report.errors)
     with pytest.raises(MediaRejected) as caught:
-        validate_media(info, decoded=report, **LIMITS)
+        validate(info, report)
     assert caught.value.reason_code == RejectReason.CORRUPT
 
 
@@ -53,5 +56,5 @@ def test_it_finds_a_file_cut_off_part_way(clean, tmp_path):
     info = probe(cut)
     report = decode_check(cut, timeout_s=60)
     with pytest.raises(MediaRejected) as caught:
-        validate_media(info, decoded=report, **LIMITS)
+        validate(info, report)
     assert caught.value.reason_code == RejectReason.CORRUPT

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from revisit.lib.ffmpeg import FFMPEG
-from revisit.lib.ffprobe import MediaRejected, RejectReason, decode_check, probe, validate_media
+from revisit.lib.ffprobe import MediaRejected, RejectReason, probe
+from revisit.lib.media_check import decode_check, validate_media
 
 NOTES = b"Session notes: nothing to see here.\n" * 20
 # The smallest GIF: a 1x1 image, then a ZIP archive glued on (a GIF/ZIP polyglot).

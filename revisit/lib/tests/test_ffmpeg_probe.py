@@ -88,8 +88,8 @@ def test_it_treats_cover_art_as_no_video(tmp_path):
     )
     song = tmp_path / "song.mp3"
     args = [FFMPEG, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1"]
-    args += ["-i", cover, "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "png"]
-    args += ["-frames:v", "1", "-disposition:v", "attached_pic", song]
+    args += ["-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-c:v", "png"]
+    args += ["-frames:v", "1", "-disposition:v", "attached_pic", str(song)]
     subprocess.run(args, check=True, timeout=60)
     info = probe(song)
     assert any(s.kind == "video" and s.attached_pic for s in info.streams)

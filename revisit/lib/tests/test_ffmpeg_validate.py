@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from revisit.lib.ffprobe import MediaInfo, MediaRejected, RejectReason, StreamInfo, probe
-from revisit.lib.ffprobe import validate_media as _validate
+from revisit.lib.media_check import validate_media as _validate
 from revisit.testing.sessions import make_test_clip
 
 VIDEO = StreamInfo(index=0, kind="video", codec="h264", width=1280, height=720, fps=30.0)

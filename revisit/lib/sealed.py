@@ -47,6 +47,8 @@ _READ_BATCH_CHUNKS = 16
 
 ReadAt = Callable[[int, int], bytes]
 """``read_at(offset, length)`` returns up to ``length`` stored bytes from ``offset``."""
+Prefetch = Callable[[int, int], None]
+"""``prefetch(offset, length)``: a hint that those stored bytes will be read next."""
 
 
 class SealedError(Exception):
@@ -261,7 +263,9 @@ class SealedReader:
     Opening checks the header, its MAC and the stored size (steps 1-9 of the reading procedure),
     so a wrong key or a truncated object fails before any plaintext exists. Iterators yield one
     chunk's worth of plaintext at a time, each only after its tag has verified; stored bytes are
-    fetched ``batch_chunks`` chunks per ``read_at`` call.
+    fetched ``batch_chunks`` chunks per ``read_at`` call. If ``prefetch(offset, length)`` is
+    given, the reader announces the next batch before decrypting the current one, so a store
+    that can read ahead (``file_prefetch``) overlaps the disk with the decryption.
     """
 
     def __init__(
@@ -273,6 +277,7 @@ class SealedReader:
         object_id: UUID,
         kind: int = KIND_OBJECT,
         batch_chunks: int = _READ_BATCH_CHUNKS,
+        prefetch: Prefetch | None = None,
     ) -> None:
         if stored_size < HEADER_LEN:
             raise SealedFormatError("too short to hold a header", object_id=object_id)
@@ -289,6 +294,7 @@ class SealedReader:
             )
         self.object_id = object_id
         self._read_at, self._batch = read_at, max(1, batch_chunks)
+        self._prefetch = prefetch
         self._aead, self._aad = AESGCM(keys.payload_key), object_id.bytes
 
     @property
@@ -311,16 +317,25 @@ class SealedReader:
                 chunk=index,
             ) from None
 
+    def _batch_span(self, index: int, last: int) -> tuple[int, int, int]:
+        """The last chunk of the batch starting at ``index``, and its stored bytes."""
+        layout = self.layout
+        batch_last = min(last, index + self._batch - 1)
+        start = layout.chunk_offset(index)
+        stop = layout.chunk_offset(batch_last) + layout.chunk_plain_len(batch_last) + TAG_LEN
+        return batch_last, start, stop
+
     def iter_chunks(self, first: int, last: int) -> Iterator[tuple[int, bytes]]:
         """Yield ``(index, plaintext)`` for chunks ``first..last``, each once it verifies."""
-        layout, index = self.layout, first
+        index = first
         while index <= last:
-            batch_last = min(last, index + self._batch - 1)
-            start = layout.chunk_offset(index)
-            stop = layout.chunk_offset(batch_last) + layout.chunk_plain_len(batch_last) + TAG_LEN
+            batch_last, start, stop = self._batch_span(index, last)
+            if self._prefetch and batch_last < last:
+                _, ahead_start, ahead_stop = self._batch_span(batch_last + 1, last)
+                self._prefetch(ahead_start, ahead_stop - ahead_start)
             data, pos = memoryview(self._read_at(start, stop - start)), 0
             for i in range(index, batch_last + 1):
-                size = layout.chunk_plain_len(i) + TAG_LEN
+                size = self.layout.chunk_plain_len(i) + TAG_LEN
                 if len(data) - pos < size:
                     raise SealedTruncatedError(
                         "the store returned fewer bytes than the header implies",
@@ -377,6 +392,12 @@ def file_read_at(file: BinaryIO) -> ReadAt:
         return b"".join(parts)
 
     return read_at
+
+
+def file_prefetch(file: BinaryIO) -> Prefetch:
+    """A ``prefetch`` that asks the kernel to start reading a region of ``file`` (no waiting)."""
+    fd = file.fileno()
+    return lambda offset, length: os.posix_fadvise(fd, offset, length, os.POSIX_FADV_WILLNEED)
 
 
 def open_bytes(

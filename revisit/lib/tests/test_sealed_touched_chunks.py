@@ -87,3 +87,25 @@ def test_it_releases_nothing_from_a_chunk_that_fails() -> None:
         released.extend(reader.iter_range(C // 2, 4 * C))
     assert failure.value.chunk == 2
     assert b"".join(released) == PLAIN[C // 2 : 2 * C]  # chunks 0 (part) and 1, nothing of 2
+
+
+def test_it_announces_the_next_batch_before_decrypting_the_current_one() -> None:
+    store = CountingStore(STORED)
+    hints: list[tuple[int, int]] = []
+    reader = SealedReader(
+        store,
+        len(STORED),
+        dek=DEK,
+        object_id=OID,
+        batch_chunks=4,
+        prefetch=lambda o, n: hints.append((o, n)),
+    )
+    pieces = reader.iter_range(C, 11 * C)  # chunks 1..10: batches 1-4, 5-8, 9-10
+    next(pieces)
+    assert hints == [(HEADER_LEN + 5 * (C + TAG_LEN), 4 * (C + TAG_LEN))]
+    list(pieces)
+    assert hints == [
+        (HEADER_LEN + 5 * (C + TAG_LEN), 4 * (C + TAG_LEN)),
+        (HEADER_LEN + 9 * (C + TAG_LEN), 2 * (C + TAG_LEN)),
+    ]
+    assert store.body_calls[1:] == hints  # each hint is exactly the next fetch

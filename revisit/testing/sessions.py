@@ -21,6 +21,7 @@ tests use.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -326,8 +327,17 @@ class _Timeline:
 
     def lay_out(self, parts: Sequence[Sequence[Utterance]]) -> None:
         flat = [(index, u) for index, part in enumerate(parts) for u in part]
+        spoken = contextlib.closing(self._spoken(flat))  # stops the speakers on an early break
+        with spoken as audios:
+            self._place(flat, audios)
+
+    def _place(
+        self,
+        flat: Sequence[tuple[int, Utterance]],
+        audios: Iterator[npt.NDArray[np.int16]],
+    ) -> None:
         current: tuple[int, int, Utterance] | None = None  # part, start, first utterance
-        for (part, utterance), audio in zip(flat, self._spoken(flat), strict=False):
+        for (part, utterance), audio in zip(flat, audios, strict=False):
             if current is None:
                 gap = 0
             elif part != current[0]:
@@ -369,7 +379,9 @@ class _Timeline:
             )
         )
 
-    def _spoken(self, flat: Sequence[tuple[int, Utterance]]) -> Iterator[npt.NDArray[np.int16]]:
+    def _spoken(
+        self, flat: Sequence[tuple[int, Utterance]]
+    ) -> Generator[npt.NDArray[np.int16], None, None]:
         """Speech for each utterance in order, ``jobs`` espeak-ng processes at a time."""
         opts = self.opts
         window = max(1, opts.jobs) * 2
@@ -454,8 +466,9 @@ def _encode(pcm: _Pcm, media: Path, opts: SessionOptions) -> None:
         args += ["-g", gop, "-c:a", "libopus", "-b:a", opts.audio_bitrate, "-f", "webm"]
     if opts.container in ("m4a", "mp4"):
         args += ["-movflags", "+faststart"]
-    # A fixed thread count and bit-exact flags make the same inputs give the same bytes.
-    args += ["-threads", "2", "-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1"]
+    # One encoder thread and bit-exact flags make the same inputs give the same bytes: with two
+    # threads, x264 here gave different bytes on each run.
+    args += ["-threads", "1", "-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1"]
     args += ["file:" + os.fspath(media)]
     try:
         subprocess.run(

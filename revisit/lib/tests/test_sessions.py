@@ -121,6 +121,10 @@ def test_it_is_deterministic(tmp_path):
     second = build_session([DIALOGUE], tmp_path / "b", options=SessionOptions(container="wav"))
     assert first.media.read_bytes() == second.media.read_bytes()
     assert first.truth_path.read_text() == second.truth_path.read_text()
+    video = SessionOptions(container="mp4", video_size="160x90", max_utterances=2)
+    mp4_a = build_session([DIALOGUE], tmp_path / "va", options=video)
+    mp4_b = build_session([DIALOGUE], tmp_path / "vb", options=video)
+    assert mp4_a.media.read_bytes() == mp4_b.media.read_bytes()
     reseeded = build_session(
         [DIALOGUE], tmp_path / "c", options=SessionOptions(container="wav", seed=1)
     )

@@ -1,11 +1,28 @@
-"""The ASGI entry point served by granian."""
+"""The ASGI entry point served by granian.
+
+Two paths skip Django's request cycle so that their bytes stream instead of being buffered:
+resumable uploads (`/api/v1/uploads`, sealed as they arrive) and, as it lands, media streaming.
+Everything else is ordinary Django.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from revisit.edge import uploads  # noqa: E402  (needs Django set up first)
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http" and (
+        scope["path"] == uploads.PREFIX or scope["path"].startswith(uploads.PREFIX + "/")
+    ):
+        await uploads.app(scope, receive, send)
+        return
+    await django_application(scope, receive, send)

@@ -89,12 +89,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
         django.setup()
     else:
         prepare()
+    import threading
+
     from django.core.management import call_command
 
+    from revisit import scheduler
+    from revisit.vault.plaintext import sweep_scratch
+
+    swept = sweep_scratch()  # plaintext a killed job of this machine left behind
+    if swept:
+        print(f"revisit worker: removed {swept} leftover scratch folders", file=sys.stderr)
     options: dict[str, Any] = {"interval": args.interval, "verbosity": 1}
     if args.batch:
         options["batch"] = True
-    call_command("db_worker", **options)
+    stop = threading.Event()
+    if not args.batch:
+        scheduler.start(stop)
+    try:
+        call_command("db_worker", **options)
+    finally:
+        stop.set()
     return 0
 
 

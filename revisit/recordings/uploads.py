@@ -1,0 +1,401 @@
+"""Resumable uploads (tus 1.0.0), sealed as the bytes arrive.
+
+The HTTP layer (`revisit/recordings/tus_app.py`) parses headers with `revisit.lib.tus` and calls
+these services. Bytes go straight from the socket into sealed chunks (`revisit.lib.sealed_upload`);
+the last partial chunk is kept as a small sealed tail in the database, so no plaintext byte is ever
+written to disk. Nothing is committed until the whole request body was received and its checksum
+verified: an interrupted or rejected request leaves the upload exactly where it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from revisit.accounts.models import Role, User
+from revisit.accounts.selectors import client_by_reference
+from revisit.audit.events import Event
+from revisit.audit.services import audit_record
+from revisit.lib import sealed, sealed_upload
+from revisit.lib.tus import ChecksumVerifier, TusError
+from revisit.recordings.consent import ConsentMissingError, consent_require
+from revisit.recordings.mediainfo import media_summary
+from revisit.recordings.models import (
+    ConsentScope,
+    Recording,
+    RecordingSource,
+    RecordingStatus,
+    Upload,
+)
+from revisit.vault import services as vault
+from revisit.vault.models import ObjectKind, SealedObject
+
+LEASE = timedelta(seconds=60)
+_LEASE_RENEW_BYTES = 32 * 1024 * 1024
+
+
+class UploadError(TusError):
+    """A tus-level refusal with a message fit for the uploader."""
+
+
+def _fail(status: int, detail: str) -> UploadError:
+    titles = {
+        403: "Forbidden",
+        404: "Not Found",
+        409: "Conflict",
+        410: "Gone",
+        413: "Too Large",
+        422: "Not a recording",
+        507: "Insufficient Storage",
+    }
+    return UploadError(status, titles.get(status, "Upload refused"), detail)
+
+
+def body_path(upload_id: uuid.UUID) -> Path:
+    folder = Path(settings.UPLOAD_DIR)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{upload_id.hex}.sealed"
+
+
+def _quota_used(owner: User) -> int:
+    pending = Upload.objects.filter(owner=owner, completed_at=None, terminated_at=None).aggregate(
+        total=Sum("length")
+    )["total"]
+    stored = SealedObject.objects.filter(
+        pk__in=Recording.objects.filter(therapist=owner).values("original_id"), shredded_at=None
+    ).aggregate(total=Sum("length"))["total"]
+    return int(pending or 0) + int(stored or 0)
+
+
+def upload_create(
+    *,
+    owner: User,
+    client_reference: str,
+    title: str,
+    length: int | None,
+    metadata: str,
+    source: RecordingSource = RecordingSource.UPLOAD,
+) -> Upload:
+    """Start an upload for a client in the owner's caseload, with recording consent on record."""
+    if owner.role != Role.THERAPIST:
+        raise _fail(403, "Only therapists can upload recordings.")
+    client = client_by_reference(therapist=owner, reference=client_reference)
+    if client is None:
+        raise _fail(404, "No client with that id or email is in your caseload.")
+    try:
+        consent_require(client=client, scope=ConsentScope.RECORDING)
+    except ConsentMissingError as exc:
+        raise _fail(403, str(exc)) from None
+    if length is not None and _quota_used(owner) + length > settings.UPLOAD_QUOTA_BYTES:
+        raise _fail(413, "This upload would go over your storage quota.")
+    upload_id = uuid.uuid4()
+    object_id = uuid.uuid4()
+    dek = sealed.new_dek()
+    wrapped = vault.keyring().wrap(dek, object_id=object_id)
+    path = body_path(upload_id)
+    with open(path, "x+b") as body:
+        os.chmod(path, 0o600)
+        sealed_upload.upload_start(body, dek=dek, object_id=object_id)
+    try:
+        with transaction.atomic():
+            key = SealedObject.objects.create(
+                id=object_id,
+                practice_id=owner.practice_id,
+                kind=ObjectKind.UPLOAD,
+                kek_id=wrapped.key_id,
+                wrapped_dek=wrapped.data,
+                length=0,
+                stored_size=0,
+            )
+            upload = Upload.objects.create(
+                id=upload_id,
+                practice_id=owner.practice_id,
+                owner=owner,
+                client=client,
+                title=title.strip()[:200] or "Untitled session",
+                source=source,
+                metadata=metadata,
+                key=key,
+                length=length,
+                expires_at=timezone.now() + timedelta(hours=settings.UPLOAD_TTL_HOURS),
+            )
+            audit_record(
+                event=Event.UPLOAD_STARTED,
+                actor=owner,
+                practice=owner.practice_id,
+                subject=upload,
+                detail={"client": str(client.pk), "length": length, "source": str(source)},
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return upload
+
+
+def upload_of(*, owner: User, upload_id: object) -> Upload:
+    """The caller's upload, or a 404/410 TusError. Another user's upload is simply not found."""
+    from revisit.ids import parse_id
+
+    pk = parse_id(upload_id)
+    upload = None if pk is None else Upload.objects.select_related("key").filter(pk=pk).first()
+    if upload is None or upload.owner_id != owner.pk:
+        raise _fail(404, "No such upload.")
+    if upload.terminated_at is not None or (
+        upload.completed_at is None and upload.expires_at <= timezone.now()
+    ):
+        raise _fail(410, "The upload expired or was terminated; start a new one.")
+    return upload
+
+
+def _dek(upload: Upload) -> bytes:
+    return vault.object_dek(upload.key)
+
+
+def _acquire(upload: Upload, *, offset: int) -> None:
+    now = timezone.now()
+    taken = (
+        Upload.objects.filter(pk=upload.pk, offset=offset, completed_at=None, terminated_at=None)
+        .filter(Q(lease_until=None) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE)
+    )
+    if taken:
+        return
+    upload.refresh_from_db()
+    if upload.completed_at is not None:
+        raise _fail(404, "This upload is already complete.")
+    if upload.offset != offset:
+        raise UploadError(
+            409, "Conflict", f"The upload is at byte {upload.offset}; resume from there."
+        )
+    raise UploadError(409, "Conflict", "Another request is writing to this upload; retry shortly.")
+
+
+def _release(upload: Upload) -> None:
+    Upload.objects.filter(pk=upload.pk).update(lease_until=None)
+
+
+def _metered(
+    data: Iterable[bytes],
+    *,
+    upload: Upload,
+    offset: int,
+    length: int | None,
+    verifier: ChecksumVerifier | None,
+    on_bytes: Callable[[int], None] | None,
+) -> Iterator[bytes]:
+    """Pass request bytes through, enforcing the end of the upload and feeding the checksum."""
+    end = settings.UPLOAD_MAX_BYTES if length is None else length
+    received = 0
+    since_renew = 0
+    for block in data:
+        if not block:
+            continue
+        received += len(block)
+        if offset + received > end:
+            raise _fail(413, f"The upload ends at byte {end}; this request goes past it.")
+        if verifier is not None:
+            verifier.update(block)
+        since_renew += len(block)
+        if since_renew >= _LEASE_RENEW_BYTES:
+            Upload.objects.filter(pk=upload.pk).update(lease_until=timezone.now() + LEASE)
+            since_renew = 0
+        if on_bytes is not None:
+            on_bytes(len(block))
+        yield block
+
+
+def upload_patch(
+    *,
+    upload: Upload,
+    offset: int,
+    data: Iterable[bytes],
+    new_length: int | None = None,
+    checksum: ChecksumVerifier | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Upload:
+    """Append one request body at `offset`. Commits only after the body and checksum are whole.
+
+    `new_length` is the Upload-Length sent with a PATCH of a deferred-length upload.
+    """
+    _acquire(upload, offset=offset)
+    try:
+        length = upload.length if new_length is None else new_length
+        if length is not None and _quota_used(upload.owner) - (upload.length or 0) + length > (
+            settings.UPLOAD_QUOTA_BYTES
+        ):
+            raise _fail(413, "This upload would go over your storage quota.")
+        dek = _dek(upload)
+        metered = _metered(
+            data,
+            upload=upload,
+            offset=offset,
+            length=length,
+            verifier=checksum,
+            on_bytes=on_bytes,
+        )
+        try:
+            with open(body_path(upload.pk), "r+b") as body:
+                result = sealed_upload.upload_append(
+                    body,
+                    metered,
+                    dek=dek,
+                    object_id=upload.key_id,
+                    offset=offset,
+                    tail=bytes(upload.tail) if offset else None,
+                )
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _fail(507, "The server is out of storage space; try again later.") from None
+            raise
+        if checksum is not None:
+            checksum.verify()  # raises 460: nothing was committed, the chunk is discarded
+        with transaction.atomic():
+            Upload.objects.filter(pk=upload.pk).update(
+                offset=result.offset, tail=result.tail, length=length
+            )
+        upload.offset, upload.tail, upload.length = result.offset, result.tail, length
+    finally:
+        _release(upload)
+    return upload
+
+
+def upload_is_complete(upload: Upload) -> bool:
+    return upload.length is not None and upload.offset == upload.length
+
+
+def upload_terminate(*, upload: Upload, actor: User, reason: str = "terminated") -> None:
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(terminated_at=timezone.now(), tail=b"")
+        audit_record(
+            event=Event.UPLOAD_TERMINATED,
+            actor=actor,
+            practice=upload.practice_id,
+            subject=upload,
+            detail={"reason": reason},
+        )
+        vault.vault_shred(upload.key, reason=f"upload {reason}", actor=actor)
+    body_path(upload.pk).unlink(missing_ok=True)
+
+
+def uploads_sweep_expired() -> int:
+    """Terminate uploads that passed their expiry without completing (periodic task)."""
+    expired = Upload.objects.filter(
+        completed_at=None, terminated_at=None, expires_at__lte=timezone.now()
+    ).select_related("key", "owner")
+    count = 0
+    for upload in expired:
+        upload_terminate(upload=upload, actor=upload.owner, reason="expired")
+        count += 1
+    return count
+
+
+def _probe_sealed_body(upload: Upload, dek: bytes) -> tuple[dict[str, object], float]:
+    """Decrypt the finished body into a private scratch folder just long enough to probe it."""
+    from revisit.lib.ffmpeg import FfmpegError
+    from revisit.lib.ffprobe import MediaRejected, probe
+    from revisit.lib.media_check import validate_media
+    from revisit.vault.plaintext import private_folder, write_private
+
+    path = body_path(upload.pk)
+    with open(path, "rb") as body, private_folder() as folder:
+        reader = sealed.SealedReader(
+            sealed.file_read_at(body),
+            os.fstat(body.fileno()).st_size,
+            dek=dek,
+            object_id=upload.key_id,
+        )
+        media = write_private(folder, "media", reader.iter_all())
+        try:
+            info = probe(media)
+            validate_media(
+                info,
+                max_duration_s=settings.MEDIA_MAX_DURATION_S,
+                max_width=settings.MEDIA_MAX_WIDTH,
+                max_height=settings.MEDIA_MAX_HEIGHT,
+            )
+        except MediaRejected as exc:
+            raise _fail(422, exc.message) from None
+        except FfmpegError:
+            raise _fail(422, "This file could not be read as audio or video.") from None
+    return media_summary(info), info.duration_s
+
+
+def upload_complete(*, upload: Upload) -> Recording:
+    """Seal the last chunk, check it is real media, and turn it into a Recording for processing.
+
+    Media that is not a recording is refused with a plain message (422) and the upload removed.
+    """
+    _acquire(upload, offset=upload.offset)
+    try:
+        dek = _dek(upload)
+        with open(body_path(upload.pk), "r+b") as body:
+            length = sealed_upload.upload_finish(
+                body,
+                dek=dek,
+                object_id=upload.key_id,
+                offset=upload.offset,
+                tail=bytes(upload.tail) if upload.offset else None,
+            )
+        try:
+            media_info, duration = _probe_sealed_body(upload, dek)
+        except UploadError as exc:
+            with transaction.atomic():
+                audit_record(
+                    event=Event.UPLOAD_REJECTED,
+                    actor=upload.owner,
+                    practice=upload.practice_id,
+                    subject=upload,
+                    detail={"status": exc.status},
+                )
+            upload_terminate(upload=upload, actor=upload.owner, reason="rejected")
+            raise
+        stored_size = body_path(upload.pk).stat().st_size
+        vault.blobstore().put_file(upload.key.blob_key, body_path(upload.pk))
+        with transaction.atomic():
+            SealedObject.objects.filter(pk=upload.key_id).update(
+                kind=ObjectKind.ORIGINAL, length=length, stored_size=stored_size
+            )
+            recording = Recording.objects.create(
+                practice_id=upload.practice_id,
+                therapist=upload.owner,
+                client=upload.client,
+                title=upload.title,
+                source=upload.source,
+                status=RecordingStatus.PROCESSING,
+                duration=duration,
+                media_info=media_info,
+                original_id=upload.key_id,
+            )
+            Upload.objects.filter(pk=upload.pk).update(
+                completed_at=timezone.now(), recording=recording, tail=b""
+            )
+            audit_record(
+                event=Event.UPLOAD_COMPLETED,
+                actor=upload.owner,
+                practice=upload.practice_id,
+                subject=upload,
+                detail={"recording": str(recording.pk), "length": length},
+            )
+            audit_record(
+                event=Event.RECORDING_CREATED,
+                actor=upload.owner,
+                practice=upload.practice_id,
+                subject=recording,
+                detail={"client": str(upload.client_id), "source": upload.source},
+            )
+            from revisit.recordings.tasks import enqueue_processing
+
+            enqueue_processing(recording)
+        body_path(upload.pk).unlink(missing_ok=True)
+    finally:
+        _release(upload)
+    return recording

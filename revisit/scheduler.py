@@ -1,0 +1,59 @@
+"""Periodic upkeep, run by every `revisit worker` in a background thread.
+
+Each job is safe to run from several workers at once: they claim rows with conditional updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections
+
+log = logging.getLogger("revisit.scheduler")
+
+
+def _resume_stalled() -> object:
+    from revisit.recordings.tasks import recordings_resume_stalled
+
+    return recordings_resume_stalled()
+
+
+def _sweep_uploads() -> object:
+    from revisit.recordings.uploads import uploads_sweep_expired
+
+    return uploads_sweep_expired()
+
+
+# (every N seconds, job)
+PERIODIC: list[tuple[float, Callable[[], object]]] = [
+    (30.0, _resume_stalled),
+    (600.0, _sweep_uploads),
+]
+
+
+def run_due(last_run: dict[Callable[[], object], float], now: float) -> None:
+    for every, job in PERIODIC:
+        if now - last_run.get(job, 0.0) < every:
+            continue
+        last_run[job] = now
+        try:
+            job()
+        except Exception:
+            log.exception("periodic job %s failed; it will run again", job.__name__)
+        finally:
+            close_old_connections()
+
+
+def start(stop: threading.Event, *, tick: float = 5.0) -> threading.Thread:
+    def loop() -> None:
+        last_run: dict[Callable[[], object], float] = {}
+        while not stop.is_set():
+            run_due(last_run, time.monotonic())
+            stop.wait(tick)
+
+    thread = threading.Thread(target=loop, name="revisit-scheduler", daemon=True)
+    thread.start()
+    return thread

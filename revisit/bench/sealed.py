@@ -141,9 +141,11 @@ def run(*, size_bytes: int, workdir: Path) -> dict[str, object]:
     times: dict[str, list[float]] = {}
     try:
         for round_ in range(ROUNDS):  # interleaved, so a noisy moment hurts both sides alike
+            for path in (plain_path, sealed_path):
+                path.unlink(missing_ok=True)
+            os.sync()  # the last round's deletes must not land on this round's timings
             for name in ("plain", "sealed") if round_ % 2 == 0 else ("sealed", "plain"):
                 path, wrap, read = sides[name]
-                path.unlink(missing_ok=True)
                 times.setdefault(f"{name}_write", []).append(_write(path, size_bytes, block, wrap))
                 _drop_cache(path)
                 times.setdefault(f"{name}_read", []).append(_timed(read, 0, size_bytes))

@@ -12,16 +12,25 @@ offset. A typical request::
     delete_tail(oid, o)
 
 and at the end ``upload_finish(body, dek=..., object_id=..., offset=..., tail=...)``.
+
+Bytes fed to ``upload_append`` are encrypted under the upload's chunk nonces at once, so they
+must be bytes the caller keeps. A request that may still be rejected after its last byte (a tus
+checksum) is first sealed into a spool under a throw-away key with :func:`stage_request`, and
+appended only once accepted::
+
+    staged = stage_request(metered_request, spool)   # reads the whole request
+    checksum.verify()                                 # on failure: nothing was appended
+    result = upload_append(body, staged.plaintext(), ...)
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final, Protocol, runtime_checkable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -37,14 +46,17 @@ from revisit.lib.sealed import (
     Header,
     ObjectKeys,
     SealedIntegrityError,
+    SealedReader,
     SealedTruncatedError,
     check_chunk_size,
     chunk_nonce,
+    file_read_at,
     hkdf,
+    new_dek,
     open_bytes,
     open_header,
 )
-from revisit.lib.sealed_writer import Buffer, ChunkSealer, seal_bytes
+from revisit.lib.sealed_writer import Buffer, ChunkSealer, SealedWriter, seal_bytes
 
 _TAIL_INFO: Final = b"revisit-sealed/v1 upload tail"
 _READ_BLOCK: Final = 1 << 20
@@ -235,3 +247,39 @@ def upload_finish(
     state.write_header(state.offset)
     _sync(body)
     return state.offset
+
+
+@dataclass(frozen=True)
+class StagedRequest:
+    """A request body sealed in a spool file under a key that exists only in this object."""
+
+    spool: BinaryIO
+    length: int
+    _dek: bytes
+    _object_id: UUID
+
+    def plaintext(self) -> Iterator[bytes]:
+        """The staged bytes, verified chunk by chunk, for :func:`upload_append`."""
+        self.spool.flush()
+        stored = self.spool.seek(0, io.SEEK_END)
+        reader = SealedReader(
+            file_read_at(self.spool), stored, dek=self._dek, object_id=self._object_id
+        )
+        return reader.iter_all()
+
+
+def stage_request(data: Readable | Iterable[Buffer], spool: BinaryIO) -> StagedRequest:
+    """Read all of ``data`` into ``spool`` (a real file: emptied first), sealed, in constant memory.
+
+    The throw-away key is never stored, so a spool left behind by a crash is unreadable; remove
+    it like any temporary file.
+    """
+    dek, object_id = new_dek(), uuid4()
+    spool.seek(0)
+    spool.truncate()
+    writer = SealedWriter(spool, dek=dek, object_id=object_id)
+    blocks = iter(lambda: data.read(_READ_BLOCK), b"") if isinstance(data, Readable) else data
+    for block in blocks:
+        writer.write(block)
+    result = writer.close()
+    return StagedRequest(spool, result.plaintext_length, dek, object_id)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
 from revisit.lib import sealed
 from revisit.lib.sealed import HEADER_LEN, TAG_LEN, open_bytes
-from revisit.lib.sealed_upload import AppendResult, upload_append, upload_finish, upload_start
+from revisit.lib.sealed_upload import (
+    AppendResult,
+    stage_request,
+    upload_append,
+    upload_finish,
+    upload_start,
+)
 
 DEK = bytes(range(160, 192))
 OID = uuid.UUID("66666666-7777-4888-8999-aaaaaaaaaaaa")
@@ -104,3 +111,34 @@ def test_it_refuses_a_body_shorter_than_its_committed_chunks() -> None:
     body.truncate(HEADER_LEN + 2 * (C + TAG_LEN))
     with pytest.raises(sealed.SealedTruncatedError, match="committed chunks"):
         append(body, first, 600)
+
+
+def test_it_refuses_the_corrected_bytes_after_rejected_ones_were_appended() -> None:
+    body, committed = started(100)
+    corrupted = bytearray(PLAIN[100:600])
+    corrupted[300] ^= 0xFF
+    append(body, committed, 600, data=bytes(corrupted))  # then its checksum failed: no commit
+    with pytest.raises(sealed.AppendConflictError):
+        append(body, committed, 600)  # why a request that may be rejected must be staged
+
+
+def test_it_takes_a_rejected_request_again_when_it_was_staged(tmp_path: Path) -> None:
+    body, committed = started(100)
+    marker = b"MARKER-staged-request-bytes"
+    with (tmp_path / "spool").open("w+b") as spool:
+        corrupted = marker + PLAIN[100 + len(marker) : 600]
+        staged = stage_request([corrupted[:250], corrupted[250:]], spool)
+        assert staged.length == 500
+        assert b"MARKER" not in (tmp_path / "spool").read_bytes()
+        # the checksum fails here: nothing is appended and the spool is simply reused
+        staged = stage_request(io.BytesIO(PLAIN[100:600]), spool)
+        result = upload_append(
+            body,
+            staged.plaintext(),
+            dek=DEK,
+            object_id=OID,
+            offset=committed.offset,
+            tail=committed.tail,
+        )
+    assert result.offset == 600
+    assert finish(body, append(body, result, len(PLAIN))) == PLAIN

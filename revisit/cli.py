@@ -214,6 +214,58 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _progress_bar(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}", end="", flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    prepare()
+    from pathlib import Path
+
+    from revisit.accounts.models import Role, User
+    from revisit.recordings.consent import ConsentMissingError
+    from revisit.recordings.imports import ImportRefused, recording_import
+
+    client = User.objects.filter(email=args.client.strip().lower(), role=Role.CLIENT).first()
+    if client is None:
+        return _fail("no client has that email address")
+    if args.therapist:
+        therapist = User.objects.filter(
+            email=args.therapist.strip().lower(), role=Role.THERAPIST
+        ).first()
+    else:
+        therapists = User.objects.filter(role=Role.THERAPIST, caseload__client=client)
+        therapist = therapists.first() if therapists.count() == 1 else None
+    if therapist is None:
+        return _fail("name the client's therapist with --therapist EMAIL")
+    files = [Path(name) for name in args.files]
+    failures: list[tuple[str, str]] = []
+    imported = 0
+    for index, path in enumerate(files):
+        _progress_bar(index, len(files), f"importing {path.name[:40]}")
+        if args.title and len(files) > 1:
+            title = f"{args.title} {path.stem}"
+        else:
+            title = args.title or path.stem
+        if not path.is_file():
+            failures.append((str(path), "no such file"))
+            continue
+        try:
+            recording_import(path=path, therapist=therapist, client=client, title=title)
+        except (ImportRefused, ConsentMissingError) as exc:
+            failures.append((str(path), str(exc)))
+        else:
+            imported += 1
+    _progress_bar(len(files), len(files), "done")
+    print()
+    print(f"{imported} imported, {len(failures)} failed")
+    for name, reason in failures:
+        print(f"  {name}: {reason}")
+    return 0 if not failures else 1
+
+
 def cmd_vault_verify(args: argparse.Namespace) -> int:
     prepare()
     from revisit.vault.services import vault_verify
@@ -328,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=cmd_audit_verify)
     verify.add_argument("--json", action="store_true")
+
+    imp = add("import", cmd_import, "import existing recordings for a client (sealed on arrival)")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--client", required=True, metavar="EMAIL")
+    imp.add_argument("--therapist", metavar="EMAIL", help="needed if the client has several")
+    imp.add_argument("--title", help="title (with several files: a prefix)")
 
     vault = add("vault", lambda a: _fail("use `revisit vault verify`"), "check sealed storage")
     vault_sub = vault.add_subparsers(dest="vault_command", metavar="ACTION", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
@@ -16,6 +17,7 @@ from revisit.accounts.services import (
 )
 
 DEMO_PRACTICE = "Demo Practice"
+SAMPLE_SESSION = Path(__file__).resolve().parent / "testing" / "fixtures" / "annomi-0-stereo.mp4"
 DEMO_DOMAIN = "demo.revisit.test"
 
 # (local part, role, display name, trainee)
@@ -81,7 +83,25 @@ def demo_create() -> DemoResult:
         caseload_add(therapist=people["alice"], client=people["carol"])
         caseload_add(therapist=people["alice"], client=people["dave"])
         supervision_add(supervisor=people["sam"], therapist=people["alice"])
+        _sample_session(therapist=people["alice"], client=people["carol"])
     return result
+
+
+def _sample_session(*, therapist: User, client: User) -> None:
+    """Carol agreed (verbally, as Alice attests) and Alice imported a short sample session.
+
+    The sample is spoken from a published counselling dialogue (see the fixture's README); the
+    worker processes it like any other recording.
+    """
+    from revisit.recordings.consent import consent_give
+    from revisit.recordings.imports import recording_import
+    from revisit.recordings.models import ConsentMethod, ConsentScope
+
+    for scope in (ConsentScope.RECORDING, ConsentScope.CLIENT_REVIEW, ConsentScope.TRANSCRIPTION):
+        consent_give(client=client, scope=scope, actor=therapist, method=ConsentMethod.VERBAL)
+    recording_import(
+        path=SAMPLE_SESSION, therapist=therapist, client=client, title="Sample session: first visit"
+    )
 
 
 def describe(result: DemoResult, *, url: str) -> str:

@@ -75,6 +75,11 @@ class Job:
     def scratch(self, name: str) -> Path:
         return self.folder / name
 
+    def seconds(self, start: float = 0.0, share: float = 1.0) -> Callable[[float], None]:
+        """A progress callback for tools that report seconds of media processed."""
+        duration = max(self.info.duration_s, 0.001)
+        return lambda seconds: self.report(start + share * min(1.0, seconds / duration))
+
 
 def rendition_store(
     *,
@@ -114,11 +119,11 @@ def step_av(job: Job) -> None:
 
     if job.info.video is not None:
         mp4 = job.scratch("video.mp4")
-        make_mp4(job.original, mp4, job.info, progress=lambda f: job.report(0.7 * f))
+        make_mp4(job.original, mp4, job.info, progress=job.seconds(0.0, 0.7))
         rendition_store(recording=job.recording, kind=RenditionKind.VIDEO, path=mp4)
         mp4.unlink()
     m4a = job.scratch("audio.m4a")
-    make_audio_m4a(job.original, m4a, info=job.info, progress=lambda f: job.report(0.7 + 0.3 * f))
+    make_audio_m4a(job.original, m4a, info=job.info, progress=job.seconds(0.7, 0.3))
     rendition_store(recording=job.recording, kind=RenditionKind.AUDIO, path=m4a)
     m4a.unlink()
     Recording.objects.filter(pk=job.recording.pk, shareable_at=None).update(
@@ -139,7 +144,7 @@ def step_poster(job: Job) -> None:
 def step_waveform(job: Job) -> None:
     from revisit.lib.waveform import waveform_peaks
 
-    peaks = waveform_peaks(job.original, peaks_per_second=10, progress=job.report)
+    peaks = waveform_peaks(job.original, peaks_per_second=10, progress=job.seconds())
     body = json.dumps({"peaks_per_second": 10, "peaks": [round(p, 3) for p in peaks]})
     rendition_store(recording=job.recording, kind=RenditionKind.WAVEFORM, data=body.encode())
 
@@ -250,6 +255,11 @@ def recording_process(*, recording_id: str) -> str:
     recording.refresh_from_db()
     notes: list[str] = []
     try:
+        if recording.original is None:
+            _finish(
+                recording, status=RecordingStatus.FAILED, error="The recording has no original."
+            )
+            return RecordingStatus.FAILED
         with private_folder() as folder:
             reader = vault.vault_reader(recording.original)
             original = write_private(folder, "original", reader.iter_all())

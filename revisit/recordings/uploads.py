@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -213,6 +215,27 @@ def _metered(
         yield block
 
 
+def _append(
+    body: BinaryIO, data: Iterable[bytes], *, upload: Upload, dek: bytes, offset: int
+) -> sealed_upload.AppendResult:
+    try:
+        return sealed_upload.upload_append(
+            body,
+            data,
+            dek=dek,
+            object_id=upload.key_id,
+            offset=offset,
+            tail=bytes(upload.tail) if offset else None,
+        )
+    except sealed.AppendConflictError:
+        raise UploadError(
+            409,
+            "Conflict",
+            "These bytes differ from what an interrupted request already sent for this offset; "
+            "start a new upload.",
+        ) from None
+
+
 def upload_patch(
     *,
     upload: Upload,
@@ -244,20 +267,21 @@ def upload_patch(
         )
         try:
             with open(body_path(upload.pk), "r+b") as body:
-                result = sealed_upload.upload_append(
-                    body,
-                    metered,
-                    dek=dek,
-                    object_id=upload.key_id,
-                    offset=offset,
-                    tail=bytes(upload.tail) if offset else None,
-                )
+                if checksum is None:
+                    result = _append(body, metered, upload=upload, dek=dek, offset=offset)
+                else:
+                    # Verify before appending: a chunk index must never be sealed twice with
+                    # different bytes, so rejected bytes must not reach the body at all.
+                    with tempfile.TemporaryFile(dir=body_path(upload.pk).parent) as spool:
+                        staged = sealed_upload.stage_request(metered, spool)
+                        checksum.verify()  # 460: nothing was appended or committed
+                        result = _append(
+                            body, staged.plaintext(), upload=upload, dek=dek, offset=offset
+                        )
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise _fail(507, "The server is out of storage space; try again later.") from None
             raise
-        if checksum is not None:
-            checksum.verify()  # raises 460: nothing was committed, the chunk is discarded
         with transaction.atomic():
             Upload.objects.filter(pk=upload.pk).update(
                 offset=result.offset, tail=result.tail, length=length

@@ -198,3 +198,51 @@ def test_it_runs_a_benchmark_and_prints_json(tmp_path: Path):
     assert figures["ratio"] > 0 and figures["seal_ratio"] > 0 and figures["range_p95_ratio"] > 0
     unknown = subprocess.run([*REVISIT, "bench", "nope"], env=env, capture_output=True, text=True)
     assert unknown.returncode == 2 and "unknown benchmark" in unknown.stderr
+
+
+def test_it_imports_recordings_and_reports_failures(tmp_path: Path):
+    env = _env(tmp_path / "i")
+    subprocess.run([*REVISIT, "demo"], env=env, capture_output=True, check=True)
+    sample = Path(__file__).resolve().parents[1] / "testing" / "fixtures" / "annomi-0-stereo.mp4"
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a recording\n" * 100)
+    ok = subprocess.run(
+        [
+            *REVISIT,
+            "import",
+            str(sample),
+            "--client",
+            "carol@demo.revisit.test",
+            "--title",
+            "Week 2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "1 imported, 0 failed" in ok.stdout
+    mixed = subprocess.run(
+        [
+            *REVISIT,
+            "import",
+            str(sample),
+            str(junk),
+            str(tmp_path / "missing.mp4"),
+            "--client",
+            "carol@demo.revisit.test",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert mixed.returncode == 1
+    assert "1 imported, 2 failed" in mixed.stdout
+    assert "notes.txt: " in mixed.stdout and "no such file" in mixed.stdout
+    no_consent = subprocess.run(
+        [*REVISIT, "import", str(sample), "--client", "dave@demo.revisit.test"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert no_consent.returncode == 1 and "consented to recording" in no_consent.stdout

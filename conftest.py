@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["revisit.testing.actors", "revisit.testing.ceph"]
+pytest_plugins = ["revisit.testing.actors", "revisit.testing.ceph", "revisit.testing.server"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

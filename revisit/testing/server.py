@@ -79,17 +79,22 @@ class RevisitServer:
     def token(self, email: str) -> str:
         return self.revisit("tokens", "create", "--user", email).stdout.strip()
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"server-{self.port}.log"
+
     def start(self, *, timeout: float = 60) -> None:
-        self.process = subprocess.Popen(
-            [*REVISIT, "serve", "--port", str(self.port), "--workers", str(self.workers)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*REVISIT, "serve", "--port", str(self.port), "--workers", str(self.workers)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = self.log_path.read_text(errors="replace")
                 raise RuntimeError(f"revisit serve exited early: {err[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310

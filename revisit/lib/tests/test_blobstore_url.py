@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -10,11 +11,16 @@ from revisit.lib.blobstore import BlobStoreConfigError, blobstore_from_url
 from revisit.lib.blobstore_fs import FileBlobStore
 from revisit.lib.blobstore_s3 import S3BlobStore
 
-S3_CREDENTIALS = {
-    "endpoint_url": "http://127.0.0.1:9",
-    "access_key": "ACCESS",
-    "secret_key": "very-secret-value",
-}
+
+class S3Credentials(TypedDict):
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+
+
+S3_CREDENTIALS = S3Credentials(
+    endpoint_url="http://127.0.0.1:9", access_key="ACCESS", secret_key="very-secret-value"
+)
 
 
 def test_it_builds_a_file_store_from_an_absolute_file_url(tmp_path: Path) -> None:
@@ -68,10 +74,20 @@ def test_it_rejects_malformed_urls_without_echoing_secrets(url: str) -> None:
 
 @pytest.mark.parametrize("missing", ["endpoint_url", "access_key", "secret_key"])
 def test_it_names_the_missing_s3_settings(missing: str) -> None:
-    given = {name: value for name, value in S3_CREDENTIALS.items() if name != missing}
+    given: dict[str, str | None] = {
+        "endpoint_url": S3_CREDENTIALS["endpoint_url"],
+        "access_key": S3_CREDENTIALS["access_key"],
+        "secret_key": S3_CREDENTIALS["secret_key"],
+        missing: None,
+    }
 
     with pytest.raises(BlobStoreConfigError, match=missing):
-        blobstore_from_url("s3://revisit-media", **given)
+        blobstore_from_url(
+            "s3://revisit-media",
+            endpoint_url=given["endpoint_url"],
+            access_key=given["access_key"],
+            secret_key=given["secret_key"],
+        )
 
 
 @pytest.mark.parametrize(
@@ -89,5 +105,5 @@ def test_it_refuses_parts_smaller_than_s3_allows() -> None:
         S3BlobStore(
             bucket="revisit-media",
             part_size=1024,
-            **S3_CREDENTIALS,  # type: ignore[arg-type]
+            **S3_CREDENTIALS,
         )

@@ -160,3 +160,15 @@ def test_it_fails_its_health_check_on_an_unwritable_folder(tmp_path: Path) -> No
 
     with pytest.raises(BlobStoreUnavailableError, match="writable"):
         store.check()
+
+
+def test_it_creates_its_folder_and_leaves_nothing_behind_on_health_checks(tmp_path: Path) -> None:
+    root = tmp_path / "data" / "blobs"
+    store = FileBlobStore(root)
+
+    store.check()
+    store.check()
+
+    assert root.is_dir()
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert list(root.iterdir()) == []

@@ -13,6 +13,7 @@ Objects up to ``part_size`` bytes go up in one PUT; larger ones as a multipart u
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import threading
@@ -412,4 +413,6 @@ class _BodyBlocks(Iterator[bytes]):
             self._body.close()
 
     def __del__(self) -> None:
-        self.close()
+        # Never raise from garbage collection; a half-read connection is simply dropped.
+        with contextlib.suppress(Exception):
+            self.close()

@@ -1,7 +1,8 @@
 """The ASGI entry point served by granian.
 
 Two paths skip Django's request cycle so that their bytes stream instead of being buffered:
-resumable uploads (`/api/v1/uploads`, sealed as they arrive) and, as it lands, media streaming.
+resumable uploads (`/api/v1/uploads`, sealed as they arrive) and media streaming (`/media/`,
+decrypted per range).
 Everything else is ordinary Django.
 """
 
@@ -16,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
 
 django_application = get_asgi_application()
 
-from revisit.edge import uploads  # noqa: E402  (needs Django set up first)
+from revisit.edge import media, uploads  # noqa: E402  (needs Django set up first)
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -24,5 +25,8 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         scope["path"] == uploads.PREFIX or scope["path"].startswith(uploads.PREFIX + "/")
     ):
         await uploads.app(scope, receive, send)
+        return
+    if scope["type"] == "http" and scope["path"].startswith(media.PREFIX):
+        await media.app(scope, receive, send)
         return
     await django_application(scope, receive, send)

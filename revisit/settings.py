@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "revisit.audit",
     "revisit.vault",
     "revisit.recordings",
+    "revisit.review",
     "revisit.api",
 ]
 

@@ -27,6 +27,9 @@ class Practice(models.Model):
         blank=True,
         help_text="Shown to clients before they play a recording (phone lines, what to do now).",
     )
+    share_days_default = models.PositiveIntegerField(
+        default=30, help_text="How many days a client keeps access to a shared recording."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

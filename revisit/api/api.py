@@ -74,8 +74,12 @@ def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     from revisit.api.accounts import router as accounts_router
+    from revisit.api.recordings import router as recordings_router
+    from revisit.api.shares import router as shares_router
 
     api.add_router("", accounts_router)
+    api.add_router("", recordings_router)
+    api.add_router("", shares_router)
 
 
 _register_routers()

@@ -21,6 +21,9 @@ def _database() -> None:
 def _storage() -> None:
     with tempfile.TemporaryFile(dir=settings.DATA_DIR):
         pass
+    from revisit.vault.services import blobstore
+
+    blobstore().check()
 
 
 def _keys() -> None:

@@ -41,11 +41,13 @@ class Event(IntEnum):
     SHARE_CREATED = 301
     SHARE_REVOKED = 302
     SHARE_EXPIRED = 303
+    HOLDBACK_CHANGED = 304
     # 4xx playback and access to session content
     PLAYBACK_STARTED = 401
     TRANSCRIPT_VIEWED = 402
     DOWNLOAD = 403
     MEDIA_TAMPERED = 404
+    REVIEW_RATED = 405
     # 5xx keys, storage, administration
     KEY_ROTATED = 501
     BREAK_GLASS = 502

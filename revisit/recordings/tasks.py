@@ -63,3 +63,15 @@ def sweep_expired_uploads() -> int:
     from revisit.recordings.uploads import uploads_sweep_expired
 
     return uploads_sweep_expired()
+
+
+@task()
+def make_client_version(recording_id: str) -> int:
+    from revisit.recordings.client_version import client_version_make
+
+    return client_version_make(recording_id=recording_id)
+
+
+def enqueue_client_version(recording: Recording) -> None:
+    recording_id = str(recording.pk)
+    transaction.on_commit(lambda: make_client_version.enqueue(recording_id))

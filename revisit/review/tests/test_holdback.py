@@ -1,8 +1,7 @@
-"""Holding back: no held-back word and no held-back audio energy reaches anything a client can fetch."""
+"""Holding back: no held-back word or audio energy reaches anything a client can fetch."""
 
 from __future__ import annotations
 
-import io
 import json
 import wave
 from pathlib import Path
@@ -101,7 +100,7 @@ def test_it_removes_held_back_words_and_sound_from_everything_the_client_gets(
         if rendition.kind in ("video", "audio"):
             pcm = _pcm(data, tmp_path, rendition.kind)
             inside = pcm[int((start + 0.1) * 16000) : int((end - 0.1) * 16000)]
-            outside = pcm[int(1 * 16000) : int(start * 16000)]
+            outside = pcm[(1 * 16000) : int(start * 16000)]
             assert _rms(inside) < 1.0  # digital silence (tolerating resampler dither)
             assert _rms(outside) > 100  # speech is still there elsewhere
         if rendition.kind == "waveform":

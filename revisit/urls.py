@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
+    path("recordings/", include("revisit.recordings.capture_urls")),
     path("", include("revisit.accounts.urls")),
 ]
 

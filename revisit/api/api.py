@@ -75,11 +75,13 @@ def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from revisit.api.accounts import router as accounts_router
     from revisit.api.recordings import router as recordings_router
+    from revisit.api.reviews import router as reviews_router
     from revisit.api.shares import router as shares_router
 
     api.add_router("", accounts_router)
     api.add_router("", recordings_router)
     api.add_router("", shares_router)
+    api.add_router("", reviews_router)
 
 
 _register_routers()

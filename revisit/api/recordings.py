@@ -27,6 +27,7 @@ MEDIA_KINDS = (
     RenditionKind.AUDIO,
     RenditionKind.POSTER,
     RenditionKind.CAPTIONS,
+    RenditionKind.WAVEFORM,
 )
 
 

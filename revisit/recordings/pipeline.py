@@ -149,6 +149,22 @@ def step_waveform(job: Job) -> None:
     rendition_store(recording=job.recording, kind=RenditionKind.WAVEFORM, data=body.encode())
 
 
+def step_check(job: Job) -> None:
+    """Decode everything once: headers can look fine while the data is damaged part-way."""
+    from revisit.lib.media_check import decode_check
+
+    report = decode_check(
+        job.original, timeout_s=max(600.0, job.info.duration_s * 2), progress=job.seconds()
+    )
+    if not report.ok:
+        minutes, seconds = divmod(int(report.decoded_s), 60)
+        raise StepFailed(
+            f"The recording looks damaged from about {minutes}:{seconds:02d}; playback may stop "
+            "or skip there. The original is kept.",
+            essential=False,
+        )
+
+
 def step_transcript(job: Job) -> None:
     from revisit.lib import stt
     from revisit.lib.models_store import ModelStoreError
@@ -182,7 +198,8 @@ STEPS: list[tuple[str, Callable[[Job], None], float, bool]] = [
     ("renditions", step_av, 0.30, True),
     ("poster", step_poster, 0.03, False),
     ("waveform", step_waveform, 0.05, False),
-    ("transcript", step_transcript, 0.52, False),
+    ("check", step_check, 0.07, False),
+    ("transcript", step_transcript, 0.45, False),
 ]
 
 

@@ -246,3 +246,21 @@ def test_it_imports_recordings_and_reports_failures(tmp_path: Path):
         text=True,
     )
     assert no_consent.returncode == 1 and "consented to recording" in no_consent.stdout
+
+
+def test_it_lists_and_installs_speech_models(tmp_path: Path):
+    env = _env(tmp_path / "m")
+    before = subprocess.run([*REVISIT, "models", "list"], env=env, capture_output=True, text=True)
+    assert (
+        before.returncode == 0 and "tiny.en" in before.stdout and "not installed" in before.stdout
+    )
+    installed = subprocess.run(
+        [*REVISIT, "models", "install", "tiny.en"], env=env, capture_output=True, text=True
+    )
+    assert installed.returncode == 0, installed.stderr
+    after = subprocess.run([*REVISIT, "models", "list"], env=env, capture_output=True, text=True)
+    assert "hashes match" in after.stdout
+    unknown = subprocess.run(
+        [*REVISIT, "models", "install", "huge"], env=env, capture_output=True, text=True
+    )
+    assert unknown.returncode == 2 and "REVISIT_WHISPER_MODEL" in unknown.stderr

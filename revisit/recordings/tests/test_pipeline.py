@@ -252,3 +252,19 @@ def test_it_leaves_no_plaintext_behind(world: World, tiny_model, tmp_path: Path)
                 continue
             hits += [str(path) for needle in needles if needle in data]
     assert hits == []
+
+
+def test_it_notes_media_damaged_part_way(world: World, tiny_model, tmp_path: Path):
+    _consent(world)
+    damaged = tmp_path / "damaged.mp4"
+    data = bytearray(FIXTURE.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 60_000] = os.urandom(60_000)  # garbage over part of the media data
+    damaged.write_bytes(bytes(data))
+    recording = recording_import(path=damaged, therapist=world.alice, client=world.carol)
+    recording_process(recording_id=str(recording.pk))
+    recording.refresh_from_db()
+    assert recording.status == RecordingStatus.READY  # still playable up to the damage
+    step = recording.steps.get(name="check")
+    assert step.status == StepStatus.FAILED and "damaged from about" in step.error
+    assert "damaged" in recording.error

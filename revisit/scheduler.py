@@ -27,15 +27,18 @@ def _sweep_uploads() -> object:
     return uploads_sweep_expired()
 
 
-# (every N seconds, job)
-PERIODIC: list[tuple[float, Callable[[], object]]] = [
-    (30.0, _resume_stalled),
-    (600.0, _sweep_uploads),
-]
+def periodic() -> list[tuple[float, Callable[[], object]]]:
+    """(every N seconds, job). Stalled jobs are looked for a few times per lease."""
+    from django.conf import settings
+
+    return [
+        (max(2.0, min(30.0, settings.JOB_LEASE_S / 3)), _resume_stalled),
+        (600.0, _sweep_uploads),
+    ]
 
 
 def run_due(last_run: dict[Callable[[], object], float], now: float) -> None:
-    for every, job in PERIODIC:
+    for every, job in periodic():
         if now - last_run.get(job, 0.0) < every:
             continue
         last_run[job] = now
@@ -47,7 +50,7 @@ def run_due(last_run: dict[Callable[[], object], float], now: float) -> None:
             close_old_connections()
 
 
-def start(stop: threading.Event, *, tick: float = 5.0) -> threading.Thread:
+def start(stop: threading.Event, *, tick: float = 1.0) -> threading.Thread:
     def loop() -> None:
         last_run: dict[Callable[[], object], float] = {}
         while not stop.is_set():

@@ -110,6 +110,9 @@ WHISPER_MODEL = env("REVISIT_WHISPER_MODEL", "base")
 MODELS_DIR = Path(env("REVISIT_MODELS_DIR") or DATA_DIR / "models")
 WHISPER_ALLOW_UNKNOWN = envbool("REVISIT_WHISPER_ALLOW_UNKNOWN", False)
 WHISPER_THREADS = envint("REVISIT_WHISPER_THREADS", 2)
+# A processing job's lease: a worker renews it while it works; when it runs out (the worker died),
+# another worker takes the job over and resumes at the first unfinished step.
+JOB_LEASE_S = envint("REVISIT_JOB_LEASE_S", 180)
 
 # Where sealed objects live: a folder (default) or an S3-compatible bucket (s3://bucket).
 STORAGE_URL = env("REVISIT_STORAGE_URL") or f"file://{DATA_DIR / 'objects'}"

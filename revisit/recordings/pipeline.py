@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,7 +39,6 @@ from revisit.vault.plaintext import private_folder, write_private
 
 log = logging.getLogger("revisit.pipeline")
 
-JOB_LEASE = timedelta(minutes=3)
 MAX_ATTEMPTS = 3
 
 
@@ -206,6 +206,10 @@ STEPS: list[tuple[str, Callable[[Job], None], float, bool]] = [
 # --- The job ------------------------------------------------------------------------------------
 
 
+def job_lease() -> timedelta:
+    return timedelta(seconds=settings.JOB_LEASE_S)
+
+
 def _take_lease(recording: Recording) -> bool:
     now = timezone.now()
     from django.db.models import Q
@@ -213,7 +217,7 @@ def _take_lease(recording: Recording) -> bool:
     return bool(
         Recording.objects.filter(pk=recording.pk, status=RecordingStatus.PROCESSING)
         .filter(Q(job_lease_until=None) | Q(job_lease_until__lt=now))
-        .update(job_lease_until=now + JOB_LEASE, job_attempts=recording.job_attempts + 1)
+        .update(job_lease_until=now + job_lease(), job_attempts=recording.job_attempts + 1)
     )
 
 
@@ -231,7 +235,7 @@ def _progress_reporter(
         Recording.objects.filter(pk=recording.pk).update(
             progress=value,
             updated_at=timezone.now(),
-            job_lease_until=timezone.now() + JOB_LEASE,
+            job_lease_until=timezone.now() + job_lease(),
         )
 
     return report

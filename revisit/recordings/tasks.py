@@ -41,8 +41,12 @@ def enqueue_processing(recording: Recording) -> None:
     transaction.on_commit(lambda: process_recording.enqueue(recording_id))
 
 
-def recordings_resume_stalled(*, older_than: timedelta = timedelta(minutes=5)) -> int:
+def recordings_resume_stalled(*, older_than: timedelta | None = None) -> int:
     """Re-queue jobs whose worker died (kill -9, power loss): their lease ran out mid-job."""
+    from django.conf import settings
+
+    if older_than is None:
+        older_than = timedelta(seconds=max(60, settings.JOB_LEASE_S))
     now = timezone.now()
     stalled = Recording.objects.filter(status=RecordingStatus.PROCESSING).filter(
         Q(job_lease_until__lt=now) | Q(job_lease_until=None, updated_at__lt=now - older_than)

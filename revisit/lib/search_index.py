@@ -36,6 +36,7 @@ from revisit.lib.chapters import (
     Sentence,
     SentenceEmbedder,
     sentences_from_transcript,
+    stem,
     tokens,
 )
 from revisit.lib.stt import Transcript
@@ -77,21 +78,6 @@ class Hit:
 class Weights:
     keyword_weight: float = 0.3
     context_weight: float = 0.5
-
-
-def stem(token: str) -> str:
-    """A light suffix stripper: plurals, -ing, -ed, -ly (with a doubled consonant undone)."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            if suffix == "s" and token.endswith(("ss", "us", "is")):
-                return token
-            if suffix == "es" and not token.endswith(("ches", "shes", "sses", "xes")):
-                continue
-            root = token[: -len(suffix)] + keep
-            if keep == "" and len(root) > 3 and root[-1] == root[-2] and root[-1] not in "lsz":
-                root = root[:-1]
-            return root
-    return token
 
 
 def terms(text: str) -> list[str]:

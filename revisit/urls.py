@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("allauth.urls")),
     path("recordings/", include("revisit.recordings.capture_urls")),
+    path("recordings/", include("revisit.recordings.urls")),
+    path("sessions/", include("revisit.review.urls")),
     path("", include("revisit.accounts.urls")),
 ]
 

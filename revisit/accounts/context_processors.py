@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     links: list[tuple[str, str]] = [("Home", reverse("home"))]
     if user.role == Role.THERAPIST:
         links.append(("Clients", reverse("caseload")))
+        links.append(("Recordings", reverse("recording_list")))
         links.append(("New recording", reverse("recording_new")))
     if user.role == Role.ADMIN:
         links.append(("People", reverse("practice_people")))

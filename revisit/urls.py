@@ -14,7 +14,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("recordings/", include("revisit.recordings.capture_urls")),
     path("recordings/", include("revisit.recordings.urls")),
-    path("sessions/", include("revisit.review.urls")),
     path("", include("revisit.accounts.urls")),
 ]
 

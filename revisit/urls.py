@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("recordings/", include("revisit.recordings.capture_urls")),
     path("recordings/", include("revisit.recordings.urls")),
+    path("sessions/", include("revisit.review.urls")),
     path("", include("revisit.accounts.urls")),
 ]
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from revisit.accounts import selectors, services
 from revisit.accounts.models import Role, User
+from revisit.review.selectors import shares_visible_to
 
 INVITE_SESSION_KEY = "revisit_invitation_key"
 
@@ -37,8 +38,10 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("caseload")
     if user.role == Role.ADMIN:
         return redirect("practice_people")
-    template = "accounts/client_home.html" if user.role == Role.CLIENT else "accounts/home.html"
-    return render(request, template, {"person": user})
+    if user.role == Role.CLIENT:
+        shares = shares_visible_to(user).select_related("progress")
+        return render(request, "accounts/client_home.html", {"person": user, "shares": shares})
+    return render(request, "accounts/home.html", {"person": user})
 
 
 class InviteForm(forms.Form):

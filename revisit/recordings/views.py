@@ -278,6 +278,20 @@ def _client_version_pending(recording: Recording, holds: list[HoldBack]) -> bool
     return built is None or built.created_at < max(h.created_at for h in holds)
 
 
+def _share_form_place(
+    editable: bool, shareable: bool, has_active: bool, form: ShareForm | None
+) -> str:
+    """Where the share form goes: the prominent next step, "share again", or nowhere. A refused
+    attempt is always shown with its message, even when the page would not offer sharing."""
+    if not editable:
+        return ""
+    if shareable and has_active:
+        return "again"
+    if shareable or (form is not None and form.errors):
+        return "prompt"
+    return ""
+
+
 def _detail(
     request: HttpRequest, access: Access, forms_: DetailForms | None = None, status: int = 200
 ) -> HttpResponse:
@@ -304,6 +318,8 @@ def _detail(
         for s in recording.shares.select_related("recording").order_by("-created_at")
     ]
     media = _media(recording)
+    has_active = any(row.active for row in shares)
+    shareable = recording.shareable_at is not None and recording.status != RecordingStatus.FAILED
     steps = list(recording.steps.order_by("id"))
     context = {
         "recording": recording,
@@ -325,8 +341,7 @@ def _detail(
         ],
         "processing": recording.status in (RecordingStatus.PROCESSING, RecordingStatus.UPLOADING),
         "failed": recording.status == RecordingStatus.FAILED,
-        "shareable": recording.shareable_at is not None
-        and recording.status != RecordingStatus.FAILED,
+        "shareable": shareable,
         "percent": round(recording.progress * 100),
         "duration_clock": clock(recording.duration or 0),
         "video": media.get(RenditionKind.VIDEO),
@@ -347,7 +362,8 @@ def _detail(
         ],
         "content_note": note_text(note.text) if note else "",
         "shares": shares,
-        "has_active_share": any(row.active for row in shares),
+        "has_active_share": has_active,
+        "share_form_place": _share_form_place(editable, shareable, has_active, forms_.share),
         "review_consent": consent_current(client=recording.client, scope=ConsentScope.CLIENT_REVIEW)
         is not None,
     }

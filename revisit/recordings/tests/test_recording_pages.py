@@ -5,8 +5,11 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -272,6 +275,18 @@ def test_it_shows_the_consent_message_when_sharing_is_refused(world: World, read
     assert not Share.objects.exists()
 
 
+def test_it_shows_why_a_recording_cannot_be_shared_yet(world: World):
+    recording = make_recording(world, title="Being processed", progress=0.2)
+    assert "Share with Carol?" not in page_of(world.alice, detail_url(recording))
+    day = timezone.localdate() + timedelta(days=5)
+    response = portal_client(world.alice).post(
+        detail_url(recording) + "share/", {"share-expires_on": day.isoformat()}
+    )
+    assert response.status_code == 400
+    assert "This recording is not ready to share yet." in response.content.decode()
+    assert not Share.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("expires_on", "error"),
     [
@@ -434,3 +449,92 @@ def test_it_has_no_inline_script_or_style(world: World, ready: Ready):
         assert not re.search(r"<script\b[^>]*>\s*[^<\s]", page)  # no inline body
         assert not re.search(r"\sstyle=", page)
         assert not re.search(r"\son[a-z]+=", page)
+
+
+# --- In a real browser ------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_follows_processing_live_then_shares_and_revokes_in_a_browser(
+    world: World, live_server: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Debian Chromium under the page's real CSP; the test server has no media handler, so the
+    player's media requests fail (404) and only the page's own behaviour is checked."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # The ORM is used between browser steps, from the thread Playwright's event loop runs in.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    consent_give(
+        client=world.carol,
+        scope=ConsentScope.CLIENT_REVIEW,
+        actor=world.alice,
+        method=ConsentMethod.VERBAL,
+    )
+    recording = make_recording(world, title="Session 5", progress=0.3)
+    session = portal_client(world.alice).cookies[settings.SESSION_COOKIE_NAME].value
+    console: list[str] = []
+    polls: list[str | None] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=live_server.url)
+            host = live_server.url.split("//", 1)[1].rsplit(":", 1)[0]
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session,
+                        "domain": host,
+                        "path": "/",
+                    }
+                ]
+            )
+            page = context.new_page()
+            page.on("console", lambda message: console.append(message.text))
+            page.on(
+                "request",
+                lambda request: (
+                    polls.append(request.headers.get("x-revisit-background"))
+                    if "/api/v1/recordings/" in request.url
+                    else None
+                ),
+            )
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(detail_url(recording))
+            Recording.objects.filter(pk=recording.pk).update(progress=0.55)
+            page.wait_for_selector("[data-progress-bar][value='55']", state="attached")
+            assert page.inner_text("[data-progress-text]") == "Processing: 55% done."
+
+            Recording.objects.filter(pk=recording.pk).update(
+                status=RecordingStatus.READY, progress=1.0, shareable_at=timezone.now()
+            )
+            page.wait_for_selector("text=Share with Carol?")  # the page reloaded by itself
+            page.fill(
+                "#id_share-expires_on", (timezone.localdate() + timedelta(days=3)).isoformat()
+            )
+            page.click("#share button[type=submit]")
+            page.wait_for_selector("text=Shared until")
+            page.click("button:has-text('Revoke')")  # confirmed in the dialog
+            page.wait_for_selector("text=Access revoked")
+        finally:
+            browser.close()
+    assert polls and set(polls) == {"1"}
+    share = Share.objects.get()
+    assert share.revoked_at is not None
+    assert not [line for line in console if "Content Security Policy" in line]

@@ -447,6 +447,7 @@
   // A recording whose page closed (or crashed) before Stop: keep what reached the server, or discard.
   async function offerRecovery() {
     var entries = Tus.ResumeStore.list(RECORDING_PREFIX).filter(function (entry) {
+      // lastSeen is 0 once its page closed; a page that crashed stops updating it.
       return entry.record.user === userId && Date.now() - (entry.record.lastSeen || 0) > ABANDONED_AFTER_MS;
     });
     if (!entries.length) { return; }
@@ -507,6 +508,16 @@
       say("The interrupted recording was discarded.");
     }, { once: true });
   }
+
+  // Closing the tab mid-recording: mark it as left at once, so the next visit offers to keep it.
+  window.addEventListener("pagehide", function () {
+    if (!recorder || !recordingKey) { return; }
+    var record = Tus.ResumeStore.get(recordingKey);
+    if (record) {
+      record.lastSeen = 0;
+      Tus.ResumeStore.put(recordingKey, record);
+    }
+  });
 
   recStart.addEventListener("click", startRecording);
   recStop.addEventListener("click", stopRecording);

@@ -311,3 +311,89 @@ def test_it_records_in_the_browser_while_uploading(context: Any, server: Revisit
     assert found["duration"] >= 19
     assert found["media"]["has_video"] is True
     print(f"\nbrowser recording: {found['duration']:.1f} s, {found['media']}")
+
+
+def _start_recording(page: Any, *, kind: str, other_side: bool = False) -> None:
+    page.check("[data-method][value=record]")
+    page.check(f"[data-rec-kind][value={kind}]")
+    if other_side:
+        page.check("[data-rec-other]")
+    page.check("[data-rec-confirm]")
+    page.click("[data-rec-start]")
+    page.wait_for_selector("[data-rec-live]:not([hidden])")
+
+
+def test_it_keeps_what_a_closed_tab_had_recorded(context: Any, server: RevisitServer):
+    context.grant_permissions(["microphone"])
+    page = _open(context)
+    traffic = Traffic(page)
+    _start_recording(page, kind="audio")
+    deadline = time.monotonic() + 20
+    while len(traffic.of("PATCH")) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(500)  # let the third piece's answer arrive
+    page.close()  # no Stop: the tab is simply closed mid-session
+
+    again = _open(context)
+    again.wait_for_selector("[data-recover]:not([hidden])")
+    assert "reached the server" in again.inner_text("[data-recover]")
+    again.click("[data-recover-keep]")
+    recording_id = _wait_done(again)
+    found = _recording(server, recording_id)
+    assert found["source"] == "browser" and found["media"]["has_video"] is False
+    assert found["duration"] >= 4  # at least the three ~2 s pieces that were sent
+
+
+# Stands in for the person choosing a tab in the screen-share dialog, which a headless browser
+# cannot show: "the other side" is a 440 Hz tone with a blank picture.
+OTHER_SIDE_TONE = """
+navigator.mediaDevices.getDisplayMedia = async () => {
+  const context = new AudioContext();
+  const tone = context.createOscillator();
+  tone.frequency.value = 440;
+  const destination = context.createMediaStreamDestination();
+  tone.connect(destination);
+  tone.start();
+  const canvas = document.createElement("canvas");
+  canvas.getContext("2d").fillRect(0, 0, canvas.width, canvas.height);
+  return new MediaStream([
+    ...canvas.captureStream(5).getVideoTracks(),
+    ...destination.stream.getAudioTracks(),
+  ]);
+};
+"""
+
+CHANNEL_SHARES = """
+import json, subprocess
+import numpy as np
+from revisit.recordings.models import Recording
+from revisit.vault.services import vault_read_bytes
+recording = Recording.objects.select_related("original").get(pk="{id}")
+pcm = subprocess.run(
+    ["ffmpeg", "-v", "error", "-i", "pipe:0", "-vn", "-ar", "8000", "-f", "f32le", "pipe:1"],
+    input=vault_read_bytes(recording.original), capture_output=True, check=True, timeout=60,
+).stdout
+samples = np.frombuffer(pcm, dtype="<f4").reshape(-1, 2)
+def share(channel):
+    power = np.abs(np.fft.rfft(channel)) ** 2
+    freqs = np.fft.rfftfreq(len(channel), 1 / 8000)
+    return float(power[(freqs > 430) & (freqs < 450)].sum() / max(power.sum(), 1e-12))
+print(json.dumps({{"left": share(samples[:, 0]), "right": share(samples[:, 1])}}))
+"""
+
+
+def test_it_records_the_other_side_on_the_right_channel(context: Any, server: RevisitServer):
+    context.grant_permissions(["microphone"])
+    context.add_init_script(OTHER_SIDE_TONE)
+    page = _open(context)
+    _start_recording(page, kind="audio", other_side=True)
+    page.wait_for_timeout(5000)
+    page.click("[data-rec-stop]")
+    recording_id = _wait_done(page)
+    found = _recording(server, recording_id)
+    assert found["media"]["audio"]["channels"] == 2
+    out = server.revisit("manage", "shell", "-c", CHANNEL_SHARES.format(id=recording_id)).stdout
+    shares = json.loads(out.strip().splitlines()[-1])
+    # the tone (the other side) is on the right; the fake microphone's beeps are on the left
+    print(f"\nshare of power at 440 Hz: {shares}")
+    assert shares["right"] > 0.5 and shares["left"] < 0.1, shares

@@ -269,13 +269,17 @@ def _media(recording: Recording) -> dict[str, str]:
     return {r.kind: f"{MEDIA_PREFIX}{r.pk}" for r in found}
 
 
-def _client_version_pending(recording: Recording, holds: list[HoldBack]) -> bool:
+def _client_version_state(recording: Recording, holds: list[HoldBack]) -> str:
+    """ "" (nothing held back), "building" (none yet: the client can open nothing), "stale" (an
+    older client version is still served until the rebuild replaces it) or "ready"."""
     if not holds:
-        return False
+        return ""
     built = Rendition.objects.filter(
         recording=recording, variant="client", kind=RenditionKind.AUDIO
     ).first()
-    return built is None or built.created_at < max(h.created_at for h in holds)
+    if built is None:
+        return "building"
+    return "stale" if built.created_at < max(h.created_at for h in holds) else "ready"
 
 
 def _share_form_place(
@@ -355,7 +359,7 @@ def _detail(
             )
             for h in holds
         ],
-        "client_version_pending": _client_version_pending(recording, holds),
+        "client_version": _client_version_state(recording, holds),
         "highlights": [
             Moment(str(h.pk), h.at, clock(h.at), note_text(h.note))
             for h in recording.highlights.select_related("note").order_by("at")

@@ -24,6 +24,8 @@ from revisit.recordings.models import (
     Recording,
     RecordingSource,
     RecordingStatus,
+    Rendition,
+    RenditionKind,
     StepStatus,
 )
 from revisit.review.access import recording_access
@@ -345,13 +347,29 @@ def test_it_holds_back_a_range_and_removes_it(world: World, ready: Ready):
     assert_audited(Event.HOLDBACK_CHANGED, actor=world.alice, subject=ready.recording)
     page = page_of(world.alice, url)
     assert "00:10\u201300:25" in page and "Third-party information" in page
-    assert "The client's version is being rebuilt now." in page
-    assert "cannot open this recording at all" in page
+    assert "The client's version is being built now." in page
+    assert "Until it is ready, Carol cannot open this recording." in page
 
     response = browser.post(url + f"holdbacks/{held.pk}/remove/")
     assert response.status_code == 302
     assert not HoldBack.objects.exists()
     assert "Nothing is held back" in page_of(world.alice, url)
+
+
+def test_it_says_which_client_version_is_served_while_rebuilding(world: World, ready: Ready):
+    holdback_add(recording=ready.recording, actor=world.alice, start=1, end=5, reason="other")
+    built = Rendition.objects.create(
+        recording=ready.recording,
+        kind=RenditionKind.AUDIO,
+        variant="client",
+        sealed=ready.audio.sealed,
+    )
+    url = detail_url(ready.recording)
+    assert "The client's version is ready." in page_of(world.alice, url)
+    Rendition.objects.filter(pk=built.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    holdback_add(recording=ready.recording, actor=world.alice, start=20, end=30, reason="other")
+    page = page_of(world.alice, url)
+    assert "Carol still gets the previous client version, without your latest change" in page
 
 
 @pytest.mark.parametrize(

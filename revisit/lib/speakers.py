@@ -6,12 +6,12 @@ Two paths, chosen by :func:`label_speakers`:
   therapist on the left by default), each word goes to the channel that is louder over its time
   span; neighbouring words with the same label form a segment.
 - **Clusters.** Otherwise (mono, or stereo with the same sound on both sides) the words are split
-  into segments at pauses (:func:`revisit.lib.stt.resplit_at_pauses`), each segment gets a voice
-  description from the 16 kHz audio (means and standard deviations of 12 MFCCs over its frames,
-  plus the mean and spread of its pitch and how much of it is voiced), the descriptions are
-  standardised and split into two groups by k-means (k-means++ starts, several restarts, the
-  tightest result kept), and a short segment whose voice sits between the groups is given the
-  label of its neighbours.
+  into segments at pauses (:func:`revisit.lib.stt.resplit_at_pauses`, and wherever the audio
+  itself is quiet between two words), each segment gets a voice description from the 16 kHz
+  audio (the means of 12 MFCCs over its frames, plus the mean and spread of its pitch and how
+  much of it is voiced), the descriptions are standardised and split into two groups by
+  k-means (k-means++ starts, several restarts, the tightest result kept). A second pass fits a Gaussian to each group's MFCC frames and moves
+  every segment to the group whose frames it resembles more, until nothing moves.
 
 Which cluster is the therapist (``therapist="auto"``): the one with more question marks per word,
 with half a question per hundred words in favour of whoever speaks first. On the AnnoMI
@@ -175,26 +175,37 @@ def pitch(samples: Samples) -> Floats:
     return f0
 
 
-FEATURES = 2 * (MFCCS - 1) + 3
+FEATURES = (MFCCS - 1) + 3
 
 
-def voice_features(samples: Samples) -> Floats:
-    """One vector describing the voice in a stretch of audio (see the module doc)."""
+@dataclass(frozen=True)
+class Voice:
+    """A stretch of audio described for clustering: its summary vector, and the MFCC frames
+    (c1..c12) loud enough to be speech, for the frame-level second pass."""
+
+    features: Floats
+    frames: Floats
+
+
+def describe_voice(samples: Samples) -> Voice:
+    """MFCC means over the loud frames (within 6 dB-ish of c0's peak), the mean and standard
+    deviation of log pitch, and the voiced share. (The spread of each MFCC was tried as well
+    and made short sessions cluster worse, so it is left out.)"""
     if samples.size < FRAME:
-        return np.zeros(FEATURES)
+        return Voice(np.zeros(FEATURES), np.zeros((0, MFCCS - 1)))
     coefficients = mfcc(samples)
     level = coefficients[:, 0]
-    speech = coefficients[level >= level.max() - 6.0] if level.size else coefficients
+    speech = coefficients[level >= level.max() - 6.0][:, 1:]
     f0 = pitch(samples)
     voiced = f0[f0 > 0]
     log_f0 = np.log(voiced) if voiced.size else np.zeros(1)
-    return np.concatenate(
-        [
-            speech[:, 1:].mean(axis=0),
-            speech[:, 1:].std(axis=0),
-            [log_f0.mean(), log_f0.std(), voiced.size / max(f0.size, 1)],
-        ]
-    )
+    summary = [log_f0.mean(), log_f0.std(), voiced.size / max(f0.size, 1)]
+    return Voice(np.concatenate([speech.mean(axis=0), summary]), speech)
+
+
+def voice_features(samples: Samples) -> Floats:
+    """One vector describing the voice in a stretch of audio (see :func:`describe_voice`)."""
+    return describe_voice(samples).features
 
 
 # --- the channel path -------------------------------------------------------------------------
@@ -353,6 +364,43 @@ def split_segments(
     return out
 
 
+def _frame_scores(frames: Sequence[Floats], labels: npt.NDArray[np.intp]) -> Floats:
+    """Mean log-likelihood of each segment's frames under a diagonal Gaussian fitted to each
+    cluster's frames: (segments, 2)."""
+    scores = np.zeros((len(frames), 2))
+    for k in range(2):
+        pooled = [f for f, label in zip(frames, labels, strict=True) if label == k and len(f)]
+        if not pooled:
+            scores[:, k] = -np.inf
+            continue
+        stacked = np.vstack(pooled)
+        mean, var = stacked.mean(axis=0), stacked.var(axis=0) + 1e-3
+        for i, f in enumerate(frames):
+            if len(f):
+                scores[i, k] = float((-0.5 * (((f - mean) ** 2) / var + np.log(var)).sum(1)).mean())
+    return scores
+
+
+def _resegment(
+    frames: Sequence[Floats], labels: npt.NDArray[np.intp], *, rounds: int = 5
+) -> tuple[npt.NDArray[np.intp], Floats]:
+    """Reassign each segment to the cluster whose frame model explains it better, refit, and
+    repeat until nothing moves. Many frames per segment weigh more than one summary vector, so
+    short or odd segments that k-means misplaced come back. Returns labels and the per-frame
+    log-likelihood margin of each segment's label."""
+    scores = _frame_scores(frames, labels)
+    for _round in range(rounds):
+        empty = np.array([len(f) == 0 for f in frames])
+        moved = np.where(empty, labels, np.argmax(scores, axis=1))
+        if np.array_equal(moved, labels) or moved.min() == moved.max():
+            break
+        labels = moved
+        scores = _frame_scores(frames, labels)
+    index = np.arange(len(labels))
+    margin: Floats = scores[index, labels] - scores[index, 1 - labels]
+    return labels, np.nan_to_num(margin, nan=0.0, posinf=10.0, neginf=-10.0)
+
+
 def label_by_clustering(
     words: Sequence[Word],
     samples: Samples,
@@ -362,24 +410,21 @@ def label_by_clustering(
     restarts: int = 10,
     seed: int = 0,
 ) -> SpeakerLabels:
-    """Label the segments of a single-channel recording by clustering their voices."""
+    """Label the segments of a single-channel recording by clustering their voices: k-means on
+    the standardised segment features, then a frame-level second pass (:func:`_resegment`)."""
     segments = split_segments(words, silences(samples, min_length=min_gap), min_gap=min_gap)
     if not segments:
         return SpeakerLabels((), (), "clusters")
     if len(segments) == 1:
         return SpeakerLabels((replace(segments[0], speaker=THERAPIST),), (0.5,), "none")
-    points = _standardise(
-        np.stack([voice_features(_span(samples, s.start, s.end)) for s in segments])
-    )
+    voices = [describe_voice(_span(samples, s.start, s.end)) for s in segments]
+    points = _standardise(np.stack([v.features for v in voices]))
     durations = np.array([max(s.end - s.start, 0.05) for s in segments])
     labels = _kmeans(points, durations, restarts=restarts, seed=seed)
     if labels.min() == labels.max():
         labels[np.argmax(((points - points.mean(axis=0)) ** 2).sum(axis=1))] = 1 - labels[0]
-    centres = np.stack([points[labels == k].mean(axis=0) for k in range(2)])
-    distances = np.sqrt(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-    own = distances[np.arange(len(labels)), labels]
-    other = distances[np.arange(len(labels)), 1 - labels]
-    confidence = other / np.maximum(own + other, 1e-9)
+    labels, margin = _resegment([v.frames for v in voices], labels)
+    confidence = 1.0 / (1.0 + np.exp(-np.maximum(margin, 0.0) * 2.0))
     therapist_k = _therapist_cluster(segments, labels, therapist)
     out = tuple(
         replace(s, speaker=THERAPIST if label == therapist_k else CLIENT)

@@ -200,7 +200,11 @@ TEMPLATES = [
 # --- Database: SQLite (WAL) in the data folder by default, PostgreSQL via DATABASE_URL ----------
 _database_url = envsecret("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url, conn_max_age=envint("REVISIT_DB_CONN_MAX_AGE_S", 60)
+        )
+    }
 else:
     DATABASES = {
         "default": {

@@ -24,6 +24,7 @@ from django.utils import timezone
 from revisit.accounts.models import User
 from revisit.audit.events import Event
 from revisit.audit.services import audit_record
+from revisit.edge import threads
 from revisit.edge.asgi_io import header_map, problem_body
 from revisit.edge.auth import Refusal, authenticate_scope
 from revisit.lib import sealed
@@ -144,7 +145,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         )
         return
     rendition_id = scope["path"][len(PREFIX) :].strip("/")
-    grant = await sync_to_async(authorize, thread_sensitive=False)(scope, rendition_id)
+    grant = await sync_to_async(authorize, thread_sensitive=False, executor=threads.MEDIA)(
+        scope, rendition_id
+    )
     if isinstance(grant, Refusal):
         await _refuse(send, grant)
         return

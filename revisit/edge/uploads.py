@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from revisit.accounts.models import User
+from revisit.edge import threads
 from revisit.edge.asgi_io import (
     ClientDisconnected,
     Send,
@@ -200,4 +201,6 @@ def _handle_in_thread(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """ASGI entry: run the synchronous handler in a worker thread (bytes stream through)."""
-    await sync_to_async(_handle_in_thread, thread_sensitive=False)(scope, receive, send)
+    await sync_to_async(_handle_in_thread, thread_sensitive=False, executor=threads.UPLOADS)(
+        scope, receive, send
+    )

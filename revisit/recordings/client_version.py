@@ -66,7 +66,7 @@ def transcript_without(transcript: Transcript, spans: list[Span]) -> Transcript:
     )
 
 
-def _drop_client_version(recording: Recording) -> None:
+def drop_client_version(recording: Recording) -> None:
     for rendition in Rendition.objects.filter(recording=recording, variant=CLIENT):
         sealed = rendition.sealed
         rendition.delete()
@@ -81,7 +81,7 @@ def client_version_make(*, recording_id: str) -> int:
     recording = Recording.objects.select_related("original").get(pk=recording_id)
     spans = held_ranges(recording)
     with transaction.atomic():
-        _drop_client_version(recording)
+        drop_client_version(recording)
     if not spans or recording.original is None:
         return 0
     made = 0

@@ -84,9 +84,7 @@ def holdback_add(
             subject=recording,
             detail={"added": str(holdback.pk), "start": start, "end": end},
         )
-        from revisit.recordings.tasks import enqueue_client_version
-
-        enqueue_client_version(recording)
+        _rebuild_client_version(recording)
     return holdback
 
 
@@ -102,9 +100,20 @@ def holdback_remove(*, holdback: HoldBack, actor: User) -> None:
             subject=recording,
             detail={"removed": str(holdback.pk)},
         )
-        from revisit.recordings.tasks import enqueue_client_version
+        _rebuild_client_version(recording)
 
-        enqueue_client_version(recording)
+
+def _rebuild_client_version(recording: Recording) -> None:
+    """Withdraw the client's current version at once, then queue a new one.
+
+    Until it is rebuilt the client can open nothing of the recording: a change to what is held
+    back takes effect on the client's very next request, even if no worker is running.
+    """
+    from revisit.recordings.client_version import drop_client_version
+    from revisit.recordings.tasks import enqueue_client_version
+
+    drop_client_version(recording)
+    enqueue_client_version(recording)
 
 
 def highlight_add(*, recording: Recording, actor: User, at: float, note: str) -> Highlight:

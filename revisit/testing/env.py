@@ -16,6 +16,9 @@ if not os.environ.get("REVISIT_TEST_KEEP_ENV"):
     os.environ["REVISIT_SECRET_KEY"] = "test-only-secret-key-not-for-production-0123456789abcdef"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["REVISIT_TESTING"] = "1"
+# Close database connections after each request, so edge-handler threads hold none when the
+# test database is dropped.
+os.environ["REVISIT_DB_CONN_MAX_AGE_S"] = "0"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
 
 from revisit.datadir import data_dir_from_env, init_data_dir

@@ -116,3 +116,15 @@ def test_it_refuses_a_range_outside_the_recording(world: World, processed):
         holdback_add(recording=processed, actor=world.alice, start=10, end=10.05, reason="other")
     with pytest.raises(ReviewError):
         holdback_add(recording=processed, actor=world.bob, start=1, end=2, reason="other")
+
+
+def test_it_withdraws_the_old_client_version_when_more_is_held_back(world: World, processed):
+    holdback_add(recording=processed, actor=world.alice, start=1.0, end=2.0, reason="other")
+    client_version_make(recording_id=str(processed.pk))
+    share_create(recording=processed, actor=world.alice)
+    old_audio = Rendition.objects.get(recording=processed, kind="audio", variant="client")
+    assert rendition_access(user=world.carol, rendition_id=old_audio.pk) is not None
+    holdback_add(recording=processed, actor=world.alice, start=5.0, end=6.0, reason="other")
+    # No worker has run: the client gets nothing rather than the version without the new range.
+    assert not Rendition.objects.filter(recording=processed, variant="client").exists()
+    assert rendition_access(user=world.carol, rendition_id=old_audio.pk) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
@@ -149,7 +151,7 @@ def post_progress(request: HttpRequest, share_id: str, payload: ProgressIn) -> P
 
 
 @router.post("/shares/{share_id}/bookmarks", response={201: BookmarkOut})
-def post_bookmark(request: HttpRequest, share_id: str, payload: BookmarkIn) -> Status:
+def post_bookmark(request: HttpRequest, share_id: str, payload: BookmarkIn) -> Status[Any]:
     share = _client_share(request, share_id)
     try:
         bookmark = bookmark_add(
@@ -191,14 +193,14 @@ def patch_bookmark(
 
 
 @router.delete("/shares/{share_id}/bookmarks/{bookmark_id}", response={204: None})
-def delete_bookmark(request: HttpRequest, share_id: str, bookmark_id: str) -> Status:
+def delete_bookmark(request: HttpRequest, share_id: str, bookmark_id: str) -> Status[Any]:
     bookmark = _bookmark(request, share_id, bookmark_id)
     bookmark_remove(bookmark=bookmark, actor=caller(request))
     return Status(204, None)
 
 
 @router.post("/shares/{share_id}/ratings", response={201: RatingOut})
-def post_rating(request: HttpRequest, share_id: str, payload: RatingIn) -> Status:
+def post_rating(request: HttpRequest, share_id: str, payload: RatingIn) -> Status[Any]:
     share = _client_share(request, share_id)
     try:
         rating = rating_add(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
@@ -60,7 +62,7 @@ def share_out(request: HttpRequest, share: Share) -> ShareOut:
 
 
 @router.post("/shares", response={201: ShareOut})
-def create_share(request: HttpRequest, payload: ShareIn) -> Status:
+def create_share(request: HttpRequest, payload: ShareIn) -> Status[Any]:
     user = caller(request)
     pk = parse_id(payload.recording)
     recording = None if pk is None else recordings_visible_to(user).filter(pk=pk).first()
@@ -87,7 +89,7 @@ def list_shares(request: HttpRequest) -> list[ShareOut]:
 
 
 @router.delete("/shares/{share_id}", response={204: None})
-def revoke_share(request: HttpRequest, share_id: str) -> Status:
+def revoke_share(request: HttpRequest, share_id: str) -> Status[Any]:
     user = caller(request)
     share = share_of(user=user, share_id=share_id)
     if share is None or share.created_by_id != user.pk:

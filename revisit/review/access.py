@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ class Access:
         return True
 
 
-def active_share(*, client: User, recording_id: object) -> Share | None:
+def active_share(*, client: User, recording_id: UUID) -> Share | None:
     return (
         Share.objects.filter(
             client=client,

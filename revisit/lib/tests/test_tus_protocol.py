@@ -593,7 +593,7 @@ def test_it_accepts_what_tuspy_sends() -> None:
         upload_checksum=True,
     )
 
-    creation = uploader.get_url_creation_headers()  # type: ignore[no-untyped-call]  # tuspy is untyped here
+    creation = uploader.get_url_creation_headers()
     tus.check_version(creation["Tus-Resumable"])
     length = tus.parse_creation_length(
         upload_length=creation["upload-length"], defer_length=None, max_size=MAX
@@ -603,7 +603,7 @@ def test_it_accepts_what_tuspy_sends() -> None:
     assert tus.metadata_text(metadata, "title") == "Séance 3, revisited"
     assert tus.metadata_text(metadata, "client") == "carol@demo.revisit.test"
 
-    request = BaseTusRequest(uploader)  # type: ignore[no-untyped-call]  # tuspy is untyped here
+    request = BaseTusRequest(uploader)
     request.add_checksum(body)
     patch = request._request_headers  # tuspy keeps the PATCH headers here; no public accessor
     tus.check_version(patch["Tus-Resumable"])

@@ -16,7 +16,7 @@ from revisit.testing.server import REVISIT, clean_env
 pytestmark = pytest.mark.slow
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
+def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as connection:
         return connection.execute(sql).fetchall()
 

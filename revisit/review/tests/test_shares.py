@@ -34,7 +34,7 @@ def test_it_shares_with_defaults_and_emails_without_phi(
     assert set(body["media"]) >= {"video", "audio"}
     message = mail.outbox[-1]
     assert message.to == [world.carol.email]
-    text = message.subject + message.body
+    text = f"{message.subject}\n{message.body}"
     for secret in ("Session 3", "Alice", world.practice.name):
         assert secret not in text
     assert_audited(Event.SHARE_CREATED, actor=world.alice)

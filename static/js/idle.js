@@ -16,6 +16,8 @@
   const keepaliveUrl = script.getAttribute("data-keepalive") || "/sessions/still-here/";
   const logoutUrl = script.getAttribute("data-logout") || "/accounts/logout/";
   const signinUrl = script.getAttribute("data-signin") || "/accounts/login/";
+  const exitLink = document.querySelector("[data-quick-exit]");
+  const quickExitUrl = exitLink ? exitLink.getAttribute("href") : "/quick-exit/";
   const TIMEOUT_MS = timeoutS * 1000;
   const WARN_MS = Math.min(60, Math.floor(timeoutS / 3)) * 1000;
   const PING_EVERY_MS = Math.max(10, Math.min(300, Math.floor(timeoutS / 4))) * 1000;
@@ -136,7 +138,19 @@
     leave.type = "button";
     leave.className = "button-quiet";
     leave.textContent = "Sign out now";
-    actions.append(stay, leave);
+    // The page behind a modal dialog cannot be clicked, so the dialog offers quick exit too.
+    const exit = document.createElement("a");
+    exit.className = "quick-exit";
+    exit.href = quickExitUrl;
+    exit.textContent = "Quick exit";
+    exit.addEventListener("click", (event) => {
+      event.preventDefault();
+      leaving = true;
+      stopMedia();
+      document.body.textContent = "";
+      window.location.replace(quickExitUrl);
+    });
+    actions.append(stay, leave, exit);
     box.append(title, text, actions);
     stay.addEventListener("click", () => { lastTry = 0; ping(); });
     leave.addEventListener("click", signOut);

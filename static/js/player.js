@@ -302,6 +302,8 @@
     if (previous && previous !== next) {
       previous.pause();
       closeSpan();
+      if (!wasPlaying || mode === "transcript") { stopHeartbeat(); }
+      sendProgress(false);
     }
     state.active = next;
     el.videoFrame.hidden = mode !== "video";
@@ -542,6 +544,10 @@
     });
     media.addEventListener("pause", () => {
       if (media !== state.active) { return; }
+      const span = state.span;
+      if (span && media.currentTime >= span[1] && media.currentTime - span[1] <= 1) {
+        span[1] = media.currentTime;  // the last moment before the pause
+      }
       closeSpan();
       updatePlayButton();
       stopHeartbeat();

@@ -195,15 +195,15 @@ def test_it_checks_in_first_then_plays_the_video(watched: Watched, shared: Share
     assert page.locator("[data-checkin]").is_hidden()
     assert not _playing(page, "video"), "starting shows the player; it does not play by itself"
     _play_from_the_start(page)
-    page.wait_for_function("document.querySelector('[data-video]').currentTime > 1.5")
+    page.wait_for_function("() => document.querySelector('[data-video]').currentTime > 1.5")
     assert page.inner_text("[data-play]") == "Pause"
 
     page.locator("body").press("k")  # keyboard: pause
-    page.wait_for_function("document.querySelector('[data-video]').paused")
+    page.wait_for_function("() => document.querySelector('[data-video]').paused")
     before = _time(page, "video")
     page.locator("body").press("l")  # keyboard: forward 10 s
     page.wait_for_function(
-        f"Math.abs(document.querySelector('[data-video]').currentTime - {before + 10}) < 0.6"
+        f"() => Math.abs(document.querySelector('[data-video]').currentTime - {before + 10}) < 0.6"
     )
     page.locator("body").press("c")  # keyboard: captions
     assert page.get_attribute("[data-captions]", "aria-pressed") == "true"
@@ -215,13 +215,13 @@ def test_it_checks_in_first_then_plays_the_video(watched: Watched, shared: Share
 def test_it_switches_to_audio_only_with_a_waveform_to_seek_on(watched: Watched, shared: Shared):
     page = _start(watched, shared, "video")
     _play_from_the_start(page)
-    page.wait_for_function("document.querySelector('[data-video]').currentTime > 1")
+    page.wait_for_function("() => document.querySelector('[data-video]').currentTime > 1")
 
     page.check("input[name=review-mode][value=audio]")
     page.wait_for_selector("[data-wave-frame]:visible")
     assert page.locator("[data-video-frame]").is_hidden()
     assert not _playing(page, "video")
-    page.wait_for_function("!document.querySelector('[data-audio]').paused")
+    page.wait_for_function("() => !document.querySelector('[data-audio]').paused")
     assert page.evaluate("localStorage.getItem('revisit.player.mode')") == "audio"
 
     canvas = page.locator("[data-wave]")
@@ -230,7 +230,7 @@ def test_it_switches_to_audio_only_with_a_waveform_to_seek_on(watched: Watched, 
     duration = float(page.get_attribute("[data-seek]", "max") or 0)
     canvas.click(position={"x": box["width"] * 0.5, "y": box["height"] / 2})
     page.wait_for_function(
-        f"Math.abs(document.querySelector('[data-audio]').currentTime - {duration / 2}) < 3"
+        f"() => Math.abs(document.querySelector('[data-audio]').currentTime - {duration / 2}) < 3"
     )
     assert watched.errors == []
 
@@ -248,7 +248,7 @@ def test_it_seeks_from_the_transcript_and_the_chapters(watched: Watched, shared:
     assert not _playing(page, "audio"), "reading only: nothing plays until Play is pressed"
     page.click("[data-play]")
     page.wait_for_function(
-        f"document.querySelector('[data-audio]').currentTime > {start + 0.5}", timeout=10_000
+        f"() => document.querySelector('[data-audio]').currentTime > {start + 0.5}", timeout=10_000
     )
     assert _time(page, "audio") < start + 5
 
@@ -258,14 +258,14 @@ def test_it_seeks_from_the_transcript_and_the_chapters(watched: Watched, shared:
         at = float(target.get_attribute("data-at") or 0)
         target.click()
         page.wait_for_function(
-            f"Math.abs(document.querySelector('[data-audio]').currentTime - {at}) < 1.5"
+            f"() => Math.abs(document.querySelector('[data-audio]').currentTime - {at}) < 1.5"
         )
     # the therapist's highlight is listed (as text) and seekable
     highlight = page.locator("[data-highlights] .jump")
     assert highlight.inner_text().endswith("What you want <b>to change</b>")
     highlight.click()
     page.wait_for_function(
-        "Math.abs(document.querySelector('[data-audio]').currentTime - 20) < 1.5"
+        "() => Math.abs(document.querySelector('[data-audio]').currentTime - 20) < 1.5"
     )
     assert watched.errors == []
 
@@ -273,7 +273,7 @@ def test_it_seeks_from_the_transcript_and_the_chapters(watched: Watched, shared:
 def test_it_keeps_private_bookmark_notes_as_text(watched: Watched, shared: Shared):
     page = _start(watched, shared, "audio")
     _play_from_the_start(page)
-    page.wait_for_function("document.querySelector('[data-audio]').currentTime > 1")
+    page.wait_for_function("() => document.querySelector('[data-audio]').currentTime > 1")
     page.locator("body").press("b")
     page.wait_for_selector("[data-bookmark-note]:focus")
     assert not _playing(page, "audio"), "writing a note pauses playback"
@@ -312,7 +312,7 @@ def test_it_offers_to_resume_where_the_client_stopped(watched: Watched, shared: 
     page.eval_on_selector(
         "[data-seek]", "s => { s.value = '30'; s.dispatchEvent(new Event('change')); }"
     )
-    page.wait_for_function("document.querySelector('[data-audio]').currentTime > 31")
+    page.wait_for_function("() => document.querySelector('[data-audio]').currentTime > 31")
     with page.expect_response(lambda r: r.url.endswith("/progress") and r.status == 200):
         page.click("[data-play]")  # pause sends the position and the seconds played
     page.reload()
@@ -321,7 +321,7 @@ def test_it_offers_to_resume_where_the_client_stopped(watched: Watched, shared: 
     offer = page.locator("[data-resume-go]")
     assert re.fullmatch(r"Resume at 0:3[1-3]", offer.inner_text())
     offer.click()
-    page.wait_for_function("document.querySelector('[data-audio]').currentTime > 31.5")
+    page.wait_for_function("() => document.querySelector('[data-audio]').currentTime > 31.5")
     assert watched.errors == []
 
 
@@ -351,7 +351,7 @@ def test_it_quick_exits_and_leaves_no_way_back(browser: Any, shared: Shared):
         _sign_in(page, shared)
         _start(watched, shared, "audio")
         _play_from_the_start(page)
-        page.wait_for_function("document.querySelector('[data-audio]').currentTime > 0.5")
+        page.wait_for_function("() => document.querySelector('[data-audio]').currentTime > 0.5")
         page.click("header [data-quick-exit]")
         page.wait_for_url("**/quick-exit/")
         assert page.title() == "Weather"

@@ -43,11 +43,13 @@
   var recConfirm = $("[data-rec-confirm]");
   var recOther = $("[data-rec-other]");
   var recElapsed = $("[data-rec-elapsed]");
+  var recIndicator = $("[data-rec-indicator]");
   var recSaved = $("[data-rec-saved]");
   var recPreview = $("[data-rec-preview]");
   var recover = $("[data-recover]");
 
   var busy = false;
+  var checking = false;
   var upload = null;
   var recorder = null;
 
@@ -144,8 +146,8 @@
 
   // --- uploading a file ------------------------------------------------------------------------
 
-  function chunkSize() {
-    var value = parseInt(root.getAttribute("data-chunk-size"), 10);
+  function sizeAttribute(name) {
+    var value = parseInt(root.getAttribute(name), 10);
     return value > 0 ? value : undefined;
   }
 
@@ -159,6 +161,10 @@
     var left = percent < 100 ? timeLeft(p.secondsLeft) : "";
     if (left) { parts.push(left); }
     progressText.textContent = parts.join(" · ");
+    if (percent === 100 && !checking) {
+      checking = true;
+      say("All sent. Checking that the file is a playable recording…");
+    }
   }
 
   function setPaused(paused) {
@@ -208,7 +214,9 @@
       endpoint: endpoint,
       csrfToken: csrfToken,
       file: file,
-      chunkSize: chunkSize(),
+      chunkSize: sizeAttribute("data-chunk-size"),
+      maxChunkSize: sizeAttribute("data-max-chunk-size"),
+      checksum: root.getAttribute("data-checksum") === "on",
       metadata: { client: client, title: titleInput.value.trim() },
       fingerprint: fingerprint,
       store: Tus.ResumeStore,
@@ -217,6 +225,7 @@
       onEvent: uploadEvent,
     });
     transfer.hidden = false;
+    checking = false;
     setPaused(false);
     progressBar.value = 0;
     progressText.textContent = "0%";
@@ -250,6 +259,12 @@
   });
   ["dragleave", "drop"].forEach(function (type) {
     dropzone.addEventListener(type, function () { dropzone.classList.remove("is-over"); });
+  });
+  // A file dropped beside the zone must not replace the page (and stop an upload).
+  ["dragover", "drop"].forEach(function (type) {
+    window.addEventListener(type, function (event) {
+      if (!dropzone.contains(event.target)) { event.preventDefault(); }
+    });
   });
   dropzone.addEventListener("drop", function (event) {
     event.preventDefault();
@@ -340,6 +355,8 @@
     stopTimers();
     recLive.hidden = true;
     recSetup.hidden = false;
+    recStop.hidden = false;
+    recIndicator.hidden = false;
     recPreview.srcObject = null;
     recPreview.hidden = true;
     window.removeEventListener("beforeunload", warnBeforeLeaving);
@@ -435,10 +452,13 @@
     recorder = null;
     recStop.disabled = true;
     stopTimers();
-    say("Sending the last seconds of the recording…");
     await active.stop();
     recStop.disabled = false;
+    recStop.hidden = true;
+    recIndicator.hidden = true;
     recPreview.srcObject = null;
+    recPreview.hidden = true;
+    say("Recording stopped after " + recElapsed.textContent + ". Sending the last seconds…");
     if (session && session.state !== "failed" && session.state !== "aborted") {
       session.finish();
     }

@@ -18,6 +18,11 @@
   var RETRYABLE = [408, 409, 423, 429, 460];
   var STALL_MS = 30000; // no upload progress for this long while sending a body: treat as a drop
   var SPEED_WINDOW_MS = 8000;
+  // Each request costs a round trip and a commit on the server; on a fast link, bigger chunks
+  // keep that small, on a slow one smaller chunks keep what a dropped request loses small.
+  var GROW_BELOW_MS = 2000;
+  var SHRINK_ABOVE_MS = 15000;
+  var MIN_CHUNK = 1024 * 1024;
   var STORE_PREFIX = "revisit.upload.";
   var STORE_MAX_AGE_MS = 24 * 3600 * 1000; // the server lets an unfinished upload expire after a day
 
@@ -183,7 +188,8 @@
 
   class TusUpload {
     // options: endpoint, csrfToken, metadata {client, title, source}, and either file (a File or
-    // Blob) or deferLength: true. Optional: chunkSize, checksum (default true), url (continue an
+    // Blob) or deferLength: true. Optional: chunkSize, maxChunkSize (a file's chunks grow towards
+    // it while each request takes under GROW_BELOW_MS), checksum (default true), url (continue an
     // existing upload), fingerprint + store (+ storeRecord) for resuming after a reload,
     // maxFailures (consecutive failed attempts before pausing; Infinity for live recording),
     // onProgress({bytesSent, bytesTotal, speed, secondsLeft}), onEvent(name, detail).
@@ -192,6 +198,8 @@
       this.csrfToken = options.csrfToken || "";
       this.metadata = options.metadata || {};
       this.chunkSize = Math.max(1, options.chunkSize || DEFAULT_CHUNK);
+      this.maxChunkSize = Math.max(this.chunkSize, options.maxChunkSize || this.chunkSize);
+      this.minChunkSize = Math.min(this.chunkSize, MIN_CHUNK);
       this.checksum = options.checksum !== false && hasSubtle();
       this.file = options.file || null;
       this.fingerprint = options.fingerprint || null;
@@ -535,6 +543,7 @@
         if (!current()) { return; }
       }
       var self = this;
+      var began = Date.now();
       var response = await send("PATCH", this.url, headers, body, function (sent) {
         if (current()) { self._progress(start + sent); }
       }, this._holder);
@@ -545,6 +554,7 @@
         throw error;
       }
       if (chunk.declare) { this.lengthAnnounced = true; }
+      if (this.file && chunk.blob.size === this.chunkSize) { this._adaptChunk(Date.now() - began); }
       var recording = response.header("Revisit-Recording");
       if (recording) { this.recordingId = recording; }
       var offset = parseInt(response.header("Upload-Offset"), 10);
@@ -554,6 +564,14 @@
         this._needsHead = true;
       }
       this._progress(this.offset);
+    }
+
+    _adaptChunk(tookMs) {
+      if (tookMs < GROW_BELOW_MS) {
+        this.chunkSize = Math.min(this.maxChunkSize, this.chunkSize * 2);
+      } else if (tookMs > SHRINK_ABOVE_MS) {
+        this.chunkSize = Math.max(this.minChunkSize, Math.floor(this.chunkSize / 2));
+      }
     }
 
     _progress(bytesSent, final) {

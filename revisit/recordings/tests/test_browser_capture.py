@@ -113,10 +113,15 @@ def context(browser: Any, server: RevisitServer, alice_session: dict[str, Any]) 
 
 
 class Traffic:
-    """The tus requests a page sends, as (method, Upload-Offset, body bytes)."""
+    """The tus requests a page sends, as (method, Upload-Offset, body bytes).
+
+    Chromium shows a request body only when the page sent bytes it had read (as it does with
+    checksums on); a body streamed from a File counts as 0 here.
+    """
 
     def __init__(self, page: Any) -> None:
         self.requests: list[tuple[str, int | None, int]] = []
+        self.checksums: list[str] = []
         page.on("request", self._seen)
 
     def _seen(self, request: Any) -> None:
@@ -127,12 +132,20 @@ class Traffic:
         self.requests.append(
             (request.method, None if offset is None else int(offset), len(body or b""))
         )
+        if "upload-checksum" in request.headers:
+            self.checksums.append(request.headers["upload-checksum"])
 
     def of(self, method: str) -> list[tuple[str, int | None, int]]:
         return [r for r in self.requests if r[0] == method]
 
 
-def _open(context: Any, *, chunk: int | None = None, upload_bytes_per_s: int | None = None) -> Any:
+def _open(
+    context: Any,
+    *,
+    chunk: int | None = None,
+    checksum: bool = False,
+    upload_bytes_per_s: int | None = None,
+) -> Any:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -141,18 +154,24 @@ def _open(context: Any, *, chunk: int | None = None, upload_bytes_per_s: int | N
     if upload_bytes_per_s is not None:
         page.throttle = _throttle(context, page, upload_bytes_per_s)
     page.goto(PAGE)
-    _prepare(page, chunk=chunk)
+    _prepare(page, chunk=chunk, checksum=checksum)
     return page
 
 
-def _prepare(page: Any, *, chunk: int | None) -> None:
+def _prepare(page: Any, *, chunk: int | None, checksum: bool = False) -> None:
     page.select_option("[data-client-select]", label="Carol Jensen")
     page.fill("[data-title-input]", "Session 4")
-    if chunk is not None:
+    if chunk is not None:  # small fixed chunks, so that there is a middle to interrupt
         page.evaluate(
-            "size => { document.querySelector('[data-capture]').dataset.chunkSize = size; }",
+            """size => {
+                const root = document.querySelector('[data-capture]');
+                root.dataset.chunkSize = size;
+                root.dataset.maxChunkSize = size;
+            }""",
             str(chunk),
         )
+    if checksum:
+        page.evaluate("() => { document.querySelector('[data-capture]').dataset.checksum = 'on'; }")
 
 
 def _throttle(context: Any, page: Any, bytes_per_s: int) -> Any:
@@ -214,8 +233,8 @@ def test_it_uploads_a_file_with_the_picker(context: Any, server: RevisitServer):
     seconds = time.monotonic() - started
     assert _progress(page) == 100
     assert page.inner_text("[data-progress-text]").startswith("100%")
-    assert [m for m, _, _ in traffic.requests] == ["POST", "PATCH"]
-    assert traffic.of("PATCH")[0][2] == FIXTURE.stat().st_size
+    assert [(m, offset) for m, offset, _ in traffic.requests] == [("POST", None), ("PATCH", 0)]
+    assert traffic.checksums == []  # off for files by default (see capture.SEND_CHECKSUMS)
     found = _recording(server, recording_id)
     assert found["source"] == "upload" and found["client"] == "carol@demo.revisit.test"
     assert found["title"] == "Session 4"
@@ -263,13 +282,13 @@ def test_it_pauses_resumes_and_survives_a_network_drop(context: Any, server: Rev
 
 
 def test_it_resumes_from_the_servers_offset_after_a_reload(context: Any, server: RevisitServer):
-    page = _open(context, chunk=SMALL_CHUNK, upload_bytes_per_s=250_000)
+    page = _open(context, chunk=SMALL_CHUNK, checksum=True, upload_bytes_per_s=250_000)
     before = Traffic(page)
     page.set_input_files("[data-file-input]", str(FIXTURE))
     _wait_progress(page, 35)
     page.reload()
     after = Traffic(page)
-    _prepare(page, chunk=SMALL_CHUNK)
+    _prepare(page, chunk=SMALL_CHUNK, checksum=True)
     assert "did not finish" in page.inner_text("[data-pending-note]")
     page.set_input_files("[data-file-input]", str(FIXTURE))
     page.wait_for_function(
@@ -284,6 +303,9 @@ def test_it_resumes_from_the_servers_offset_after_a_reload(context: Any, server:
     first_offset = after.of("PATCH")[0][1]
     assert first_offset is not None and first_offset >= 0.3 * size
     assert sum(length for _, _, length in after.of("PATCH")) == size - first_offset
+    # this upload also sent each chunk's SHA-256 (the tus checksum extension)
+    assert len(after.checksums) == len(after.of("PATCH"))
+    assert all(re.fullmatch(r"sha256 [A-Za-z0-9+/]{43}=", c) for c in after.checksums)
     assert _recording(server, recording_id)["duration"] == pytest.approx(79.28, abs=0.1)
 
 
@@ -305,6 +327,7 @@ def test_it_records_in_the_browser_while_uploading(context: Any, server: Revisit
     recording_id = _wait_done(page)
 
     assert patches_while_recording >= 8  # each ~2 s piece went up while recording
+    assert len(traffic.checksums) == len([p for p in traffic.of("PATCH") if p[2]])
     assert traffic.of("POST") and len(traffic.of("POST")) == 1
     found = _recording(server, recording_id)
     assert found["source"] == "browser"

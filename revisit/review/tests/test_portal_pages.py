@@ -101,7 +101,7 @@ def test_it_shows_the_player_with_a_check_in_first(world: World):
     # the player is there but hidden, and no media address is in the page until the client starts
     assert re.search(r"<section[^>]*data-player-main hidden", page)
     assert "/media/" not in page
-    assert response["Cache-Control"].count("no-store") == 1
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("who", ["dave", "alice", "bob", "sam", "ada", "mallory", "eve"])

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
@@ -162,15 +164,17 @@ def _dek(upload: Upload) -> bytes:
     return vault.object_dek(upload.key)
 
 
-def _acquire(upload: Upload, *, offset: int) -> None:
+def _acquire(upload: Upload, *, offset: int) -> str:
+    """Take the upload's write lease; returns the token that renews, commits and releases it."""
     now = timezone.now()
+    token = secrets.token_hex(16)
     taken = (
         Upload.objects.filter(pk=upload.pk, offset=offset, completed_at=None, terminated_at=None)
         .filter(Q(lease_until=None) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE)
+        .update(lease_until=now + LEASE, lease_token=token)
     )
     if taken:
-        return
+        return token
     upload.refresh_from_db()
     if upload.completed_at is not None:
         raise _fail(404, "This upload is already complete.")
@@ -181,23 +185,37 @@ def _acquire(upload: Upload, *, offset: int) -> None:
     raise UploadError(409, "Conflict", "Another request is writing to this upload; retry shortly.")
 
 
-def _release(upload: Upload) -> None:
-    Upload.objects.filter(pk=upload.pk).update(lease_until=None)
+def _release(upload: Upload, token: str) -> None:
+    Upload.objects.filter(pk=upload.pk, lease_token=token).update(lease_until=None, lease_token="")
+
+
+def _renew(upload: Upload, token: str) -> None:
+    renewed = Upload.objects.filter(pk=upload.pk, lease_token=token).update(
+        lease_until=timezone.now() + LEASE
+    )
+    if not renewed:
+        raise UploadError(409, "Conflict", "This request lost its hold on the upload; resume.")
 
 
 def _metered(
     data: Iterable[bytes],
     *,
     upload: Upload,
+    token: str,
     offset: int,
     length: int | None,
     verifier: ChecksumVerifier | None,
     on_bytes: Callable[[int], None] | None,
 ) -> Iterator[bytes]:
-    """Pass request bytes through, enforcing the end of the upload and feeding the checksum."""
+    """Pass request bytes through, enforcing the end of the upload and feeding the checksum.
+
+    The write lease is renewed every 32 MiB and at least every quarter lease, so a slow but
+    steady writer keeps it.
+    """
     end = settings.UPLOAD_MAX_BYTES if length is None else length
     received = 0
     since_renew = 0
+    renewed_at = time.monotonic()
     for block in data:
         if not block:
             continue
@@ -207,9 +225,11 @@ def _metered(
         if verifier is not None:
             verifier.update(block)
         since_renew += len(block)
-        if since_renew >= _LEASE_RENEW_BYTES:
-            Upload.objects.filter(pk=upload.pk).update(lease_until=timezone.now() + LEASE)
-            since_renew = 0
+        if since_renew >= _LEASE_RENEW_BYTES or (
+            time.monotonic() - renewed_at > LEASE.total_seconds() / 4
+        ):
+            _renew(upload, token)
+            since_renew, renewed_at = 0, time.monotonic()
         if on_bytes is not None:
             on_bytes(len(block))
         yield block
@@ -249,7 +269,7 @@ def upload_patch(
 
     `new_length` is the Upload-Length sent with a PATCH of a deferred-length upload.
     """
-    _acquire(upload, offset=offset)
+    token = _acquire(upload, offset=offset)
     try:
         length = upload.length if new_length is None else new_length
         if length is not None and _quota_used(upload.owner) - (upload.length or 0) + length > (
@@ -260,6 +280,7 @@ def upload_patch(
         metered = _metered(
             data,
             upload=upload,
+            token=token,
             offset=offset,
             length=length,
             verifier=checksum,
@@ -283,12 +304,14 @@ def upload_patch(
                 raise _fail(507, "The server is out of storage space; try again later.") from None
             raise
         with transaction.atomic():
-            Upload.objects.filter(pk=upload.pk).update(
-                offset=result.offset, tail=result.tail, length=length
-            )
+            committed = Upload.objects.filter(
+                pk=upload.pk, lease_token=token, offset=offset, terminated_at=None
+            ).update(offset=result.offset, tail=result.tail, length=length)
+        if not committed:
+            raise UploadError(409, "Conflict", "This request lost its hold on the upload; resume.")
         upload.offset, upload.tail, upload.length = result.offset, result.tail, length
     finally:
-        _release(upload)
+        _release(upload, token)
     return upload
 
 
@@ -296,7 +319,12 @@ def upload_is_complete(upload: Upload) -> bool:
     return upload.length is not None and upload.offset == upload.length
 
 
-def upload_terminate(*, upload: Upload, actor: User, reason: str = "terminated") -> None:
+def upload_terminate(
+    *, upload: Upload, actor: User, reason: str = "terminated", lease_token: str | None = None
+) -> None:
+    """End an upload and destroy its key. Refused (409) while a request is writing to it,
+    unless the caller is that request (it passes its lease token)."""
+    token = lease_token or _acquire(upload, offset=upload.offset)
     with transaction.atomic():
         Upload.objects.filter(pk=upload.pk).update(terminated_at=timezone.now(), tail=b"")
         audit_record(
@@ -308,6 +336,7 @@ def upload_terminate(*, upload: Upload, actor: User, reason: str = "terminated")
         )
         vault.vault_shred(upload.key, reason=f"upload {reason}", actor=actor)
     body_path(upload.pk).unlink(missing_ok=True)
+    _release(upload, token)
 
 
 def uploads_sweep_expired() -> int:
@@ -317,7 +346,10 @@ def uploads_sweep_expired() -> int:
     ).select_related("key", "owner")
     count = 0
     for upload in expired:
-        upload_terminate(upload=upload, actor=upload.owner, reason="expired")
+        try:
+            upload_terminate(upload=upload, actor=upload.owner, reason="expired")
+        except UploadError:
+            continue  # a request is still writing; the next sweep ends it
         count += 1
     return count
 
@@ -358,7 +390,7 @@ def upload_complete(*, upload: Upload) -> Recording:
 
     Media that is not a recording is refused with a plain message (422) and the upload removed.
     """
-    _acquire(upload, offset=upload.offset)
+    token = _acquire(upload, offset=upload.offset)
     try:
         dek = _dek(upload)
         with open(body_path(upload.pk), "r+b") as body:
@@ -380,7 +412,9 @@ def upload_complete(*, upload: Upload) -> Recording:
                     subject=upload,
                     detail={"status": exc.status},
                 )
-            upload_terminate(upload=upload, actor=upload.owner, reason="rejected")
+            upload_terminate(
+                upload=upload, actor=upload.owner, reason="rejected", lease_token=token
+            )
             raise
         stored_size = body_path(upload.pk).stat().st_size
         vault.blobstore().put_file(upload.key.blob_key, body_path(upload.pk))
@@ -421,5 +455,5 @@ def upload_complete(*, upload: Upload) -> Recording:
             enqueue_processing(recording)
         body_path(upload.pk).unlink(missing_ok=True)
     finally:
-        _release(upload)
+        _release(upload, token)
     return recording

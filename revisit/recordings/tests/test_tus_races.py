@@ -199,12 +199,6 @@ def test_it_keeps_no_plaintext_of_a_partial_upload(revisit_server: RevisitServer
 # --- Known defects: each test states the behaviour that is wanted ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="upload_terminate ignores the PATCH lease: a DELETE while a PATCH streams is accepted "
-    "(204) and the PATCH then commits its offset and tail to the terminated upload and answers 204",
-)
 def test_it_does_not_terminate_an_upload_while_a_patch_writes(
     revisit_server: RevisitServer, tmp_path: Path
 ):
@@ -228,12 +222,6 @@ def test_it_does_not_terminate_an_upload_while_a_patch_writes(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a DELETE during upload_complete (probe and copy of the finished body) is accepted and "
-    "unlinks the body; the completing PATCH then fails with FileNotFoundError, answered as 500",
-)
 def test_it_does_not_terminate_an_upload_while_it_completes(
     revisit_server: RevisitServer, tmp_path: Path
 ):
@@ -258,13 +246,6 @@ def test_it_does_not_terminate_an_upload_while_it_completes(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the PATCH lease (60 s) is renewed only per 32 MiB received, so a writer slower than "
-    "about 0.5 MB/s loses it mid-request and a second PATCH at the same offset is let in; the "
-    "commit does not check the lease either, so both are acknowledged",
-)
 def test_it_keeps_a_slow_writer_s_lease(revisit_server: RevisitServer, tmp_path: Path):
     session = _session(revisit_server)
     source = tmp_path / "session.wav"

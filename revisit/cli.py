@@ -325,8 +325,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+# name: (module, default --size-mb)
 BENCHMARKS = {
-    "sealed": "revisit.bench.sealed",
+    "sealed": ("revisit.bench.sealed", 1024),
+    "ingest": ("revisit.bench.ingest", 1024),
+    "stream": ("revisit.bench.stream", 1024),
+    "streams": ("revisit.bench.streams", 256),
 }
 
 
@@ -334,15 +338,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import importlib
     from pathlib import Path
 
-    module_name = BENCHMARKS.get(args.name)
-    if module_name is None:
+    entry = BENCHMARKS.get(args.name)
+    if entry is None:
         return _fail(
             f"unknown benchmark {args.name!r}; choose from {', '.join(sorted(BENCHMARKS))}"
         )
+    module_name, default_mb = entry
     data_dir = init_data_dir(data_dir_from_env())
     workdir = Path(args.workdir or data_dir / "bench")
     module = importlib.import_module(module_name)
-    figures = module.run(size_bytes=args.size_mb * 1024 * 1024, workdir=workdir)
+    size_mb = args.size_mb or default_mb
+    figures = module.run(size_bytes=size_mb * 1024 * 1024, workdir=workdir)
     print(json.dumps(figures, indent=None if args.json else 2, sort_keys=True))
     return 0
 
@@ -432,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = add("bench", cmd_bench, "run a benchmark; prints figures beside their baselines")
     bench.add_argument("name", help=f"one of: {', '.join(sorted(BENCHMARKS))}")
     bench.add_argument("--json", action="store_true", help="one line of JSON")
-    bench.add_argument("--size-mb", type=int, default=1024, help="object size (1024 MiB)")
+    bench.add_argument(
+        "--size-mb", type=int, help="media size in MiB (each benchmark has its own default)"
+    )
     bench.add_argument("--workdir", help="where to write (default: DATA_DIR/bench)")
 
     manage = add("manage", cmd_manage, "run a Django management command (for operators)")

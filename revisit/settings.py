@@ -175,6 +175,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "revisit.accounts.middleware.IdleTimeoutMiddleware",
     "revisit.accounts.middleware.MfaRequiredMiddleware",
+    "revisit.accounts.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "revisit.urls"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from revisit.accounts.middleware import idle_timeout_for
 from revisit.accounts.models import Role, User
 
 
@@ -20,4 +21,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user.role == Role.ADMIN:
         links.append(("People", reverse("practice_people")))
     links.append(("Security", reverse("security")))
-    return {"nav_links": links, "current_role": user.get_role_display()}
+    return {
+        "nav_links": links,
+        "current_role": user.get_role_display(),
+        "idle_timeout_s": idle_timeout_for(user),
+    }

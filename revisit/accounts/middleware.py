@@ -90,3 +90,16 @@ class IdleTimeoutMiddleware:
             if request.headers.get("X-Revisit-Background") != "1":
                 request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages shown to a signed-in person are never stored by browsers or proxies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if isinstance(request.user, User) and not request.path.startswith("/static/"):
+            response["Cache-Control"] = "no-store, private"
+        return response

@@ -15,7 +15,7 @@ from django.db import transaction
 from revisit.lib.ffprobe import probe
 from revisit.lib.stt import Segment, Transcript, to_webvtt
 from revisit.recordings.models import Recording, Rendition, RenditionKind
-from revisit.recordings.pipeline import rendition_store
+from revisit.recordings.pipeline import SPEAKER_NAMES, rendition_store
 from revisit.vault import services as vault
 from revisit.vault.plaintext import private_folder, write_private
 
@@ -120,5 +120,19 @@ def client_version_make(*, recording_id: str) -> int:
         transcript = Transcript.from_json(vault.vault_read_bytes(full.sealed).decode())
         kept = transcript_without(transcript, spans)
         store(RenditionKind.TRANSCRIPT, data=kept.to_json().encode())
-        store(RenditionKind.CAPTIONS, data=to_webvtt(kept).encode())
+        store(RenditionKind.CAPTIONS, data=to_webvtt(kept, speaker_names=SPEAKER_NAMES).encode())
+        if kept.segments:
+            # Titles and the search index come from what the client may read, nothing else.
+            from revisit.lib.chapters import make_chapters
+            from revisit.lib.search_index import SearchIndex
+            from revisit.recordings.speech import sentence_embedder
+
+            embedder = sentence_embedder()
+            chapters = [
+                {"start": c.start, "end": c.end, "title": c.title}
+                for c in make_chapters(kept, embedder)
+            ]
+            store(RenditionKind.CHAPTERS, data=json.dumps(chapters).encode())
+            index = SearchIndex.from_transcript(kept, embedder)
+            store(RenditionKind.SEARCH, data=index.to_bytes())
     return made

@@ -24,6 +24,7 @@ from revisit.audit.events import Event
 from revisit.audit.services import audit_record
 from revisit.lib.ffmpeg import FfmpegError
 from revisit.lib.ffprobe import MediaInfo, probe
+from revisit.lib.stt import Transcript
 from revisit.recordings.models import (
     ConsentScope,
     ProcessingStep,
@@ -186,11 +187,88 @@ def step_transcript(job: Job) -> None:
         raise StepFailed(f"Transcript unavailable: {exc}", essential=False) from None
     finally:
         wav.unlink(missing_ok=True)
+    transcript_store(job.recording, transcript)
+
+
+def _stored_transcript(job: Job) -> Transcript:
+    rendition = Rendition.objects.filter(
+        recording=job.recording, kind=RenditionKind.TRANSCRIPT, variant="full"
+    ).first()
+    if rendition is None:
+        raise StepSkipped("there is no transcript")
+    return Transcript.from_json(vault.vault_read_bytes(rendition.sealed).decode())
+
+
+def transcript_store(
+    recording: Recording, transcript: Transcript, *, variant: str = "full"
+) -> None:
+    """Seal a transcript and its captions (speakers named as the client will see them)."""
+    from revisit.lib.stt import to_webvtt
+
     rendition_store(
-        recording=job.recording, kind=RenditionKind.TRANSCRIPT, data=transcript.to_json().encode()
+        recording=recording,
+        kind=RenditionKind.TRANSCRIPT,
+        data=transcript.to_json().encode(),
+        variant=variant,
     )
-    captions = stt.to_webvtt(transcript)
-    rendition_store(recording=job.recording, kind=RenditionKind.CAPTIONS, data=captions.encode())
+    captions = to_webvtt(transcript, speaker_names=SPEAKER_NAMES)
+    rendition_store(
+        recording=recording, kind=RenditionKind.CAPTIONS, data=captions.encode(), variant=variant
+    )
+
+
+SPEAKER_NAMES = {"therapist": "Therapist", "client": "You"}
+
+
+def step_speakers(job: Job) -> None:
+    """Label who speaks: by channel when each speaker has their own, else by voice."""
+    from revisit.lib.renditions import extract_wav16k
+    from revisit.lib.speakers import SpeakerError, label_speakers, read_wav
+
+    transcript = _stored_transcript(job)
+    words = transcript.words()
+    if not words:
+        raise StepSkipped("the transcript is empty")
+    audio = job.info.audio
+    channel_count = audio.channels if audio is not None and audio.channels else 1
+    channels = []
+    for channel in [0, 1] if channel_count == 2 else [None]:
+        wav = job.scratch(f"speakers-{channel}.wav")
+        extract_wav16k(job.original, wav, channel=channel, info=job.info)
+        channels += read_wav(wav)
+        wav.unlink()
+    try:
+        labels = label_speakers(words, channels)
+    except SpeakerError as exc:
+        raise StepFailed(f"Speakers could not be told apart: {exc}", essential=False) from None
+    labelled = Transcript(
+        language=transcript.language,
+        duration=transcript.duration,
+        segments=labels.segments,
+        model=transcript.model,
+    )
+    transcript_store(job.recording, labelled)
+
+
+def step_chapters(job: Job) -> None:
+    from revisit.lib.chapters import make_chapters
+    from revisit.recordings.speech import sentence_embedder
+
+    transcript = _stored_transcript(job)
+    chapters = make_chapters(transcript, sentence_embedder()) if transcript.segments else []
+    body = [{"start": c.start, "end": c.end, "title": c.title} for c in chapters]
+    rendition_store(
+        recording=job.recording, kind=RenditionKind.CHAPTERS, data=json.dumps(body).encode()
+    )
+
+
+def step_search(job: Job) -> None:
+    from revisit.lib.search_index import SearchIndex
+    from revisit.recordings.speech import sentence_embedder
+
+    transcript = _stored_transcript(job)
+    index = SearchIndex.from_transcript(transcript, sentence_embedder())
+    rendition_store(recording=job.recording, kind=RenditionKind.SEARCH, data=index.to_bytes())
 
 
 # (name, function, share of the progress bar, essential: a failure fails the recording)
@@ -199,7 +277,10 @@ STEPS: list[tuple[str, Callable[[Job], None], float, bool]] = [
     ("poster", step_poster, 0.03, False),
     ("waveform", step_waveform, 0.05, False),
     ("check", step_check, 0.07, False),
-    ("transcript", step_transcript, 0.45, False),
+    ("transcript", step_transcript, 0.37, False),
+    ("speakers", step_speakers, 0.04, False),
+    ("chapters", step_chapters, 0.02, False),
+    ("search", step_search, 0.02, False),
 ]
 
 

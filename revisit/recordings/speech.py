@@ -29,3 +29,15 @@ def speech_model() -> Any:
     if folder not in _loaded:
         _loaded[folder] = stt.load_model(folder, threads=settings.WHISPER_THREADS)
     return _loaded[folder]
+
+
+_embedders: list[Any] = []
+
+
+def sentence_embedder() -> Any:
+    """all-MiniLM-L6-v2 (int8 ONNX), hash-checked, loaded once per process."""
+    if not _embedders:
+        from revisit.lib.embed import Embedder
+
+        _embedders.append(Embedder.default(threads=settings.WHISPER_THREADS))
+    return _embedders[0]

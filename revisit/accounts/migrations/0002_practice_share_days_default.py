@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='practice',
-            name='share_days_default',
-            field=models.PositiveIntegerField(default=30, help_text='How many days a client keeps access to a shared recording.'),
+            model_name="practice",
+            name="share_days_default",
+            field=models.PositiveIntegerField(
+                default=30, help_text="How many days a client keeps access to a shared recording."
+            ),
         ),
     ]

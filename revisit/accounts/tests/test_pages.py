@@ -60,3 +60,9 @@ def test_it_sets_a_strict_content_security_policy(world: World):
     policy = response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy and "'unsafe-inline'" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_it_keeps_signed_in_pages_out_of_caches_and_warns_before_idle_sign_out(world: World):
+    response = portal_client(world.carol).get("/")
+    assert response["Cache-Control"] == "no-store, private"
+    assert 'data-idle-timeout="1800"' in response.content.decode()

@@ -73,7 +73,16 @@ def test_it_processes_a_session_into_every_rendition(world: World, tiny_model, t
     assert recording.shareable_at is not None and recording.ready_at is not None
     assert recording.ready_at >= recording.shareable_at
     kinds = set(recording.renditions.values_list("kind", flat=True))
-    assert {"video", "audio", "poster", "waveform", "transcript", "captions"} <= kinds
+    assert {
+        "video",
+        "audio",
+        "poster",
+        "waveform",
+        "transcript",
+        "captions",
+        "chapters",
+        "search",
+    } <= kinds
 
     video = tmp_path / "v.mp4"
     video.write_bytes(_rendition(recording, RenditionKind.VIDEO))
@@ -92,6 +101,13 @@ def test_it_processes_a_session_into_every_rendition(world: World, tiny_model, t
     assert all(w.start <= w.end for s in transcript.segments for w in s.words)
     captions = _rendition(recording, RenditionKind.CAPTIONS).decode()
     assert captions.startswith("WEBVTT") and "-->" in captions
+    # The fixture is stereo, therapist left and client right: labelled by channel.
+    speakers = {s.speaker for s in transcript.segments}
+    assert speakers == {"therapist", "client"}
+    assert transcript.segments[0].speaker == "therapist"  # the dialogue opens with the counsellor
+    assert "<v Therapist>" in captions and "<v You>" in captions
+    chapters = json.loads(_rendition(recording, RenditionKind.CHAPTERS))
+    assert chapters and all(c["title"] and c["start"] < c["end"] for c in chapters)
 
     steps = {s.name: s for s in recording.steps.all()}
     assert all(s.status == StepStatus.DONE for s in steps.values()), steps

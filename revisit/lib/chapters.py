@@ -76,6 +76,10 @@ _STOP_TEXT = """
     started keep kept put done doing does yourself okay alright mhmm suppose supposed happen
     happens happened remember understand wonder wondering believe agree call called ask asked
     leave stay live guy guys stuff person people part parts place reason idea point fact
+    six seven eight nine ten twenty hundred thousand half couple month months hour hours minute
+    minutes ate eat eats led lead caught catch bought buy brought bring sent send spent spend
+    drove wrote ran run sat sit stood lost lose won win paid pay met meet moved move open stop
+    stopping taking getting putting letting
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
@@ -108,7 +112,7 @@ class Chapter:
 
 @dataclass(frozen=True)
 class ChapterOptions:
-    penalty: float = 0.3  # the price of a boundary (see find_boundaries)
+    penalty: float = 1.35  # the price of a boundary (see find_boundaries)
     unit_words: int = 80  # a longer speaker turn is cut into pieces of about this size
     weight_cap: float = 40.0  # a unit counts for at most this many words
     min_units: int = 6  # speaker turns (or pieces) in a chapter, at least
@@ -169,9 +173,12 @@ def stem(token: str) -> str:
 
 
 def _content(token: str) -> bool:
+    """A word that can be part of a key phrase: not a stop word, not a past-tense verb (most
+    words ending in -ed), not a stutter ("i-i") or a contraction."""
     parts = token.split("-")
     return (
         len(token) > 2
+        and not (len(token) > 4 and token.endswith("ed") and not token.endswith("eed"))
         and token not in STOP_WORDS
         and "'" not in token
         and all(len(p) > 1 and p not in STOP_WORDS for p in parts)
@@ -252,10 +259,12 @@ def find_boundaries(
     vectors = np.asarray(embedder.embed(texts), dtype=np.float64)
     weights = np.array([max(1.0, min(opts.weight_cap, len(t.split()))) for t in texts])
     vectors -= (weights[:, None] * vectors).sum(axis=0) / weights.sum()
-    # The price of a boundary: ``penalty`` times the session's mean spread per word, for a
-    # chapter of 300 words (so it does not depend on the session's length).
+    # The price of a boundary: ``penalty`` times the spread of one average unit around the
+    # session's mean, times log(units). Splitting pure noise gains about one unit's spread per
+    # dimension that the split happens to favour, and the best of n places to split gains
+    # more as n grows, roughly like log n; so the price keeps up with both.
     spread = float((weights * (vectors * vectors).sum(axis=1)).sum() / weights.sum())
-    cost = opts.penalty * spread * 300.0
+    cost = opts.penalty * spread * float(weights.mean()) * math.log(len(units))
     starts = np.array([sentences[a].start for a, _ in units])
     ends = np.array([sentences[b - 1].end for _, b in units])
     latest = np.full(len(units) + 1, -1, dtype=np.intp)

@@ -76,12 +76,14 @@ def _register_routers() -> None:
     from revisit.api.accounts import router as accounts_router
     from revisit.api.recordings import router as recordings_router
     from revisit.api.reviews import router as reviews_router
+    from revisit.api.search import router as search_router
     from revisit.api.shares import router as shares_router
 
     api.add_router("", accounts_router)
     api.add_router("", recordings_router)
     api.add_router("", shares_router)
     api.add_router("", reviews_router)
+    api.add_router("", search_router)
 
 
 _register_routers()

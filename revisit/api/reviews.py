@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status

@@ -48,6 +48,7 @@ class Event(IntEnum):
     DOWNLOAD = 403
     MEDIA_TAMPERED = 404
     REVIEW_RATED = 405
+    SEARCHED = 406
     # 5xx keys, storage, administration
     KEY_ROTATED = 501
     BREAK_GLASS = 502

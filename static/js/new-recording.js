@@ -451,7 +451,8 @@
     var session = upload;
     recorder = null;
     recStop.disabled = true;
-    stopTimers();
+    window.clearInterval(ticker); // the heartbeat goes on until the last bytes are on the server
+    ticker = null;
     await active.stop();
     recStop.disabled = false;
     recStop.hidden = true;
@@ -531,7 +532,7 @@
 
   // Closing the tab mid-recording: mark it as left at once, so the next visit offers to keep it.
   window.addEventListener("pagehide", function () {
-    if (!recorder || !recordingKey) { return; }
+    if (!recordingKey) { return; }
     var record = Tus.ResumeStore.get(recordingKey);
     if (record) {
       record.lastSeen = 0;

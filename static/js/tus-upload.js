@@ -166,11 +166,14 @@
   }
 
   function problemDetail(response) {
+    if (response.status === 401) {
+      return "You were signed out. Sign in again, come back to this page and choose the same file: " +
+        "the upload continues where it stopped.";
+    }
     try {
       var problem = JSON.parse(response.text || "");
       if (problem && typeof problem.detail === "string" && problem.detail) { return problem.detail; }
     } catch (e) { /* not JSON */ }
-    if (response.status === 401) { return "You were signed out. Sign in again, then choose the file again to continue."; }
     return "The server refused the upload (HTTP " + response.status + ").";
   }
 

@@ -113,9 +113,13 @@ class PendingPatch:
     def abort(self) -> None:
         """Go away mid-body: the server sees the connection close."""
         sock = self._conn.sock
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-        self._conn.close()
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the server already went away
+        finally:
+            self._conn.close()
 
 
 class TusSession:

@@ -64,7 +64,9 @@ def test_it_counts_paced_streams_on_both_servers(tmp_path: Path) -> None:
         assert one["ranges"] >= 20 * 2  # about one range a second each for 3 s
         assert one["errors"] == 0, one["error_kinds"]
         _positive(one, ["ttfb_p50_ms", "ttfb_p99_ms", "client_cpu_s", "mb_s"])
-        assert one["passed"] == (one["late"] == 0 and one["ttfb_p99_ms"] <= 100)
+        assert one["passed"] == (
+            one["late"] == 0 and one["missed"] == 0 and one["ttfb_p99_ms"] <= 100
+        )
     assert figures["streams"] in (0, 20) and figures["nginx_streams"] in (0, 20)
     goals = figures["goals_met"]
     assert isinstance(goals, dict)

@@ -320,7 +320,16 @@ def test_it_records_in_the_browser_while_uploading(context: Any, server: Revisit
     page.click("[data-rec-start]")
     page.wait_for_selector("[data-rec-live]:not([hidden])")
     assert "Recording" in page.inner_text(".rec-indicator")
-    page.wait_for_timeout(21000)
+    page.wait_for_timeout(7000)
+    # the network drops for 6 s mid-session: the pieces wait in the page and go up afterwards
+    context.set_offline(True)
+    page.wait_for_function(
+        "() => document.querySelector('[data-status]').textContent.includes('connection dropped')",
+        timeout=10000,
+    )
+    page.wait_for_timeout(6000)
+    context.set_offline(False)
+    page.wait_for_timeout(8000)
     minutes, seconds = page.inner_text("[data-rec-elapsed]").split(":")
     assert 20 <= int(minutes) * 60 + int(seconds) <= 40
     patches_while_recording = len(traffic.of("PATCH"))

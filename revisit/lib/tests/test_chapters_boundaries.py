@@ -4,14 +4,20 @@ speaking; and on real counselling dialogues joined end to end."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 
 import numpy as np
 import pytest
 
 from revisit.bench.quality import boundary_recall
-from revisit.lib.chapters import ChapterOptions, Sentence, find_boundaries, split_sentences
-from revisit.lib.chapters import speaker_units as units_of
+from revisit.lib.chapters import (
+    ChapterOptions,
+    Sentence,
+    find_boundaries,
+    speaker_units,
+    split_sentences,
+)
 
 TOPICS = ("alpha", "bravo", "charlie", "delta")
 
@@ -68,7 +74,7 @@ def test_it_keeps_every_chapter_long_enough():
     cuts = find_boundaries(dialogue(TOPICS, turns=4, seconds=5.0), clear, strict)
     assert cuts  # a cut at a topic change is still possible: 8 units each side
     edges = [0, *cuts, 16]
-    assert all(b - a >= 5 for a, b in zip(edges, edges[1:], strict=False))
+    assert all(b - a >= 5 for a, b in itertools.pairwise(edges))
 
 
 def test_it_starts_chapters_only_where_a_speaker_starts_or_a_long_turn_is_cut():
@@ -79,9 +85,9 @@ def test_it_starts_chapters_only_where_a_speaker_starts_or_a_long_turn_is_cut():
         Sentence(3, 4, "Seven eight nine ten.", "client"),
         Sentence(4, 5, "Eleven.", "therapist"),
     ]
-    assert units_of(sentences, max_words=80) == [(0, 2), (2, 4), (4, 5)]
-    assert units_of(sentences, max_words=4) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
-    assert units_of([], max_words=80) == []
+    assert speaker_units(sentences, max_words=80) == [(0, 2), (2, 4), (4, 5)]
+    assert speaker_units(sentences, max_words=4) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert speaker_units([], max_words=80) == []
 
 
 def test_it_embeds_the_session_in_one_call():
@@ -100,7 +106,9 @@ def annomi_session(transcripts, seed=0):
     from revisit.testing.sessions import load_transcript
 
     rng = random.Random(seed)
-    sentences, boundaries, t = [], [], 0.5
+    sentences: list[Sentence] = []
+    boundaries: list[int] = []
+    t = 0.5
     for transcript in transcripts:
         if sentences:
             boundaries.append(len(sentences))

@@ -81,7 +81,15 @@ class Weights:
 
 
 def terms(text: str) -> list[str]:
-    return [stem(t) for t in tokens(text) if t not in STOP_WORDS and len(t) > 1]
+    """The words of ``text`` that keyword search counts: lower-cased, hyphenated words and
+    stutters ("and-and") taken apart, possessives dropped, stop words left out, stemmed."""
+    out = []
+    for token in tokens(text):
+        for part in token.split("-"):
+            word = part.removesuffix("'s").removesuffix("\u2019s").rstrip("'")
+            if len(word) > 1 and word not in STOP_WORDS:
+                out.append(stem(word))
+    return out
 
 
 def make_windows(sentences: Sequence[Sentence], *, size: int = 3, stride: int = 2) -> list[Window]:

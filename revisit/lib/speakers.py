@@ -10,8 +10,9 @@ Two paths, chosen by :func:`label_speakers`:
   itself is quiet between two words), each segment gets a voice description from the 16 kHz
   audio (the means of 12 MFCCs over its frames, plus the mean and spread of its pitch and how
   much of it is voiced), the descriptions are standardised and split into two groups by
-  k-means (k-means++ starts, several restarts, the tightest result kept). A second pass fits a Gaussian to each group's MFCC frames and moves
-  every segment to the group whose frames it resembles more, until nothing moves.
+  k-means (k-means++ starts, several restarts, the tightest result kept). A second pass fits
+  a Gaussian to each group's MFCC frames and moves every segment to the group whose frames it
+  resembles more, until nothing moves.
 
 Which cluster is the therapist (``therapist="auto"``): the one with more question marks per word,
 with half a question per hundred words in favour of whoever speaks first. On the AnnoMI

@@ -331,6 +331,7 @@ BENCHMARKS = {
     "ingest": ("revisit.bench.ingest", 1024),
     "stream": ("revisit.bench.stream", 1024),
     "streams": ("revisit.bench.streams", 256),
+    "pipeline": ("revisit.bench.pipeline", 0),
 }
 
 
@@ -348,13 +349,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir or data_dir / "bench")
     module = importlib.import_module(module_name)
     size_mb = args.size_mb or default_mb
-    figures = module.run(size_bytes=size_mb * 1024 * 1024, workdir=workdir)
+    options: dict[str, Any] = {}
+    if args.minutes is not None:
+        options["minutes"] = args.minutes
+    figures = module.run(size_bytes=size_mb * 1024 * 1024, workdir=workdir, **options)
     print(json.dumps(figures, indent=None if args.json else 2, sort_keys=True))
     return 0
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    prepare(migrate=False)
+    prepare()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["revisit manage", *args.rest])
@@ -442,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--size-mb", type=int, help="media size in MiB (each benchmark has its own default)"
     )
     bench.add_argument("--workdir", help="where to write (default: DATA_DIR/bench)")
+    bench.add_argument(
+        "--minutes", type=float, help="pipeline: length of the generated session (10)"
+    )
 
     manage = add("manage", cmd_manage, "run a Django management command (for operators)")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -196,7 +196,7 @@ def test_it_keeps_no_plaintext_of_a_partial_upload(revisit_server: RevisitServer
     assert _scan([r for r in roots if r.is_dir()], marker, changed_since=born) == set()
 
 
-# --- Known defects: each test states the behaviour that is wanted ---------------------------------
+# --- One writer at a time: termination and slow writers while a PATCH holds the upload ----------
 
 
 def test_it_does_not_terminate_an_upload_while_a_patch_writes(

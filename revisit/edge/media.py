@@ -18,10 +18,11 @@ from typing import Any
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
+from django.core.mail import send_mail
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from revisit.accounts.models import User
+from revisit.accounts.models import Role, User
 from revisit.audit.events import Event
 from revisit.audit.services import audit_record
 from revisit.edge import threads
@@ -81,6 +82,7 @@ def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
 
 
 def _report_tampering(user: User, rendition: Any, error: Exception) -> None:
+    """Audit it and tell the practice's admins (ids only: no names, titles or content)."""
     log.error("integrity failure on rendition %s: %s", rendition.pk, type(error).__name__)
     with transaction.atomic():
         audit_record(
@@ -90,6 +92,27 @@ def _report_tampering(user: User, rendition: Any, error: Exception) -> None:
             subject=rendition.recording,
             detail={"rendition": str(rendition.pk), "error": type(error).__name__},
         )
+        admins = list(
+            User.objects.filter(
+                practice_id=user.practice_id, role=Role.ADMIN, is_active=True
+            ).values_list("email", flat=True)
+        )
+        if admins:
+            body = (
+                "A stored object failed its integrity check when it was requested, and was not "
+                f"served.\n\nRendition: {rendition.pk}\nError: {type(error).__name__}\n\n"
+                "Run `revisit vault verify` to check all stored objects, and restore this one "
+                "from a backup if needed.\n"
+            )
+            transaction.on_commit(
+                lambda: send_mail(
+                    subject="Revisit: a stored recording failed its integrity check",
+                    message=body,
+                    from_email=None,
+                    recipient_list=admins,
+                    fail_silently=True,
+                )
+            )
 
 
 def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:

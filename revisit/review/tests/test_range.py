@@ -100,6 +100,11 @@ def test_it_gives_a_calm_error_for_a_tampered_rendition(world: World, ready: Rea
     assert "cannot be played" in response.json()["detail"]
     assert ready.video_bytes[:100] not in response.body
     assert_audited(Event.MEDIA_TAMPERED, actor=world.alice)
+    from django.core import mail
+
+    alert = mail.outbox[-1]
+    assert alert.to == [world.ada.email] and str(ready.video.pk) in alert.body
+    assert ready.recording.title not in alert.body
 
 
 def test_it_never_sends_unverified_bytes_from_a_damaged_chunk(

@@ -70,3 +70,20 @@ def test_it_titles_every_chapter_and_covers_the_session():
         assert 1 <= len(chapter.title.split()) <= 5
         assert chapter.title[0].isupper()
     assert "alpha" in chapters[0].title.lower()
+
+
+def test_it_makes_chapters_straight_from_a_transcript():
+    from revisit.lib.chapters import make_chapters
+    from revisit.lib.stt import Segment, Transcript
+
+    segments = []
+    t = 0.0
+    for topic in ("alpha", "bravo"):
+        for i in range(20):
+            speaker = "therapist" if i % 2 == 0 else "client"
+            text = f"{topic} matters here. " + "and so on " * 10
+            segments.append(Segment(t, t + 10.0, text.strip() + ".", speaker=speaker))
+            t += 10.5
+    chapters = make_chapters(Transcript("en", t, tuple(segments)), TopicEmbedder(noise=0.1))
+    assert [c.start for c in chapters] == [0.0, 210.0]
+    assert make_chapters(Transcript("en", 0.0, ()), TopicEmbedder()) == []

@@ -30,3 +30,25 @@ def test_it_lets_the_last_window_reach_the_end():
 def test_it_refuses_empty_windows_or_steps(size, stride):
     with pytest.raises(ValueError, match="at least 1"):
         make_windows(sentences(3), size=size, stride=stride)
+
+
+def test_it_indexes_a_transcript_by_its_sentences():
+    import numpy as np
+
+    from revisit.lib.search_index import SearchIndex
+    from revisit.lib.stt import Segment, Transcript
+
+    class Ones:
+        def embed(self, texts):
+            return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    segments = (
+        Segment(0.0, 4.0, "First one. Second one.", speaker="therapist"),
+        Segment(5.0, 9.0, "Third one. Fourth one.", speaker="client"),
+    )
+    index = SearchIndex.from_transcript(Transcript("en", 9.0, segments), Ones())
+    assert [w.text for w in index.windows] == [
+        "First one. Second one. Third one.",
+        "Third one. Fourth one.",
+    ]
+    assert index.embeddings.shape == (2, 4)

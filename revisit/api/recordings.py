@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from revisit.api.accounts import caller
 from revisit.audit.events import Event
 from revisit.audit.services import audit_record
 from revisit.lib.stt import Transcript
+from revisit.recordings.corrections import CorrectionError, chapters_replace, speakers_correct
 from revisit.recordings.models import Recording, Rendition, RenditionKind
 from revisit.recordings.selectors import recordings_visible_to
 from revisit.review.access import Access, access_for, recording_access, rendition_for
@@ -146,6 +149,10 @@ def _read(request: HttpRequest, access: Access, kind: RenditionKind) -> bytes:
 def get_transcript(request: HttpRequest, recording_id: str) -> TranscriptOut:
     access = _access(request, recording_id)
     transcript = Transcript.from_json(_read(request, access, RenditionKind.TRANSCRIPT).decode())
+    return _transcript_out(access, transcript)
+
+
+def _transcript_out(access: Access, transcript: Transcript) -> TranscriptOut:
     return TranscriptOut(
         recording=str(access.recording.pk),
         language=transcript.language,
@@ -177,3 +184,56 @@ def get_chapters(request: HttpRequest, recording_id: str) -> list[ChapterOut]:
     chapters = json.loads(_read(request, access, RenditionKind.CHAPTERS))
     assert isinstance(chapters, list)
     return [ChapterOut(start=c["start"], end=c["end"], title=c["title"]) for c in chapters]
+
+
+class SpeakerFix(Schema):
+    swap: bool = False
+    segment: int | None = None
+    speaker: Literal["therapist", "client"] | None = None
+
+
+class ChapterIn(Schema):
+    start: float
+    end: float
+    title: str
+
+
+def _own(request: HttpRequest, recording_id: str) -> Access:
+    access = _access(request, recording_id)
+    if access.as_role != "therapist":
+        raise Http404
+    return access
+
+
+@router.post("/recordings/{recording_id}/speakers", response=TranscriptOut)
+def correct_speakers(request: HttpRequest, recording_id: str, payload: SpeakerFix) -> TranscriptOut:
+    """Swap the two speakers everywhere, or set one segment's speaker (the therapist only)."""
+    access = _own(request, recording_id)
+    try:
+        transcript = speakers_correct(
+            recording=access.recording,
+            actor=caller(request),
+            swap=payload.swap,
+            segment=payload.segment,
+            speaker=payload.speaker,
+        )
+    except CorrectionError as exc:
+        raise HttpError(422, str(exc)) from None
+    return _transcript_out(access, transcript)
+
+
+@router.put("/recordings/{recording_id}/chapters", response=list[ChapterOut])
+def replace_chapters(
+    request: HttpRequest, recording_id: str, payload: list[ChapterIn]
+) -> list[ChapterOut]:
+    """Replace the chapters after renaming, merging or splitting them (the therapist only)."""
+    access = _own(request, recording_id)
+    try:
+        chapters = chapters_replace(
+            recording=access.recording,
+            actor=caller(request),
+            chapters=[c.dict() for c in payload],
+        )
+    except CorrectionError as exc:
+        raise HttpError(422, str(exc)) from None
+    return [ChapterOut(**c) for c in chapters]  # type: ignore[arg-type]

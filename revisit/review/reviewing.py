@@ -84,7 +84,7 @@ def holdback_add(
             subject=recording,
             detail={"added": str(holdback.pk), "start": start, "end": end},
         )
-        _rebuild_client_version(recording)
+        rebuild_client_version(recording)
     return holdback
 
 
@@ -100,10 +100,10 @@ def holdback_remove(*, holdback: HoldBack, actor: User) -> None:
             subject=recording,
             detail={"removed": str(holdback.pk)},
         )
-        _rebuild_client_version(recording)
+        rebuild_client_version(recording)
 
 
-def _rebuild_client_version(recording: Recording) -> None:
+def rebuild_client_version(recording: Recording) -> None:
     """Withdraw the client's current version at once, then queue a new one.
 
     Until it is rebuilt the client can open nothing of the recording: a change to what is held

@@ -76,8 +76,25 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-m", "revisit.cli", "worker", "--no-init"]
 
 
+def _recover_after_a_crash() -> None:
+    """Before serving: remove plaintext a killed process left behind, and finish uploads whose
+    bytes all arrived but whose completion was cut short."""
+    from revisit.recordings.uploads import uploads_complete_stranded
+    from revisit.vault.plaintext import sweep_scratch
+
+    swept = sweep_scratch()
+    completed = uploads_complete_stranded()
+    if swept or completed:
+        print(
+            f"revisit: recovered after a crash: {swept} scratch folders removed, "
+            f"{completed} uploads completed",
+            file=sys.stderr,
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> NoReturn:
     prepare(static=True)
+    _recover_after_a_crash()
     os.execv(sys.executable, _server_command(args.host, args.port, args.workers))  # noqa: S606
 
 
@@ -150,6 +167,7 @@ def _run_together(commands: dict[str, list[str]]) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     prepare(static=True)
+    _recover_after_a_crash()
     from django.conf import settings
 
     url = f"http://{args.host}:{args.port}"

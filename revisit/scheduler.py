@@ -22,9 +22,15 @@ def _resume_stalled() -> object:
 
 
 def _sweep_uploads() -> object:
-    from revisit.recordings.uploads import uploads_sweep_expired
+    from revisit.recordings.uploads import uploads_complete_stranded, uploads_sweep_expired
 
-    return uploads_sweep_expired()
+    return uploads_complete_stranded(), uploads_sweep_expired()
+
+
+def _sweep_scratch() -> object:
+    from revisit.vault.plaintext import sweep_scratch
+
+    return sweep_scratch()
 
 
 def periodic() -> list[tuple[float, Callable[[], object]]]:
@@ -33,7 +39,8 @@ def periodic() -> list[tuple[float, Callable[[], object]]]:
 
     return [
         (max(2.0, min(30.0, settings.JOB_LEASE_S / 3)), _resume_stalled),
-        (600.0, _sweep_uploads),
+        (60.0, _sweep_uploads),
+        (60.0, _sweep_scratch),
     ]
 
 

@@ -156,6 +156,11 @@ def handle(scope: dict[str, Any], receive: Any, send_async: Any) -> None:
             _create(user, headers, receive, send)
         elif match and method == "HEAD":
             upload = uploads.upload_of(owner=user, upload_id=match.group(1))
+            if uploads.upload_is_complete(upload) and upload.completed_at is None:
+                # Every byte arrived but completion was cut short (a crash): a client that asks
+                # where it stands sees offset == length and sends nothing more, so finish now.
+                uploads.upload_complete(upload=upload)
+                upload.refresh_from_db()
             head = tus.head_headers(
                 offset=upload.offset, length=upload.length, metadata=upload.metadata or None
             )

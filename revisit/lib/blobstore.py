@@ -108,6 +108,10 @@ class BlobStore(Protocol):
         """Store the content of the file at ``path``; return its size in bytes."""
         ...
 
+    def adopt_file(self, key: str, path: Path) -> int:
+        """Take over a finished, fsynced file (moved or uploaded; ``path`` is gone afterwards)."""
+        ...
+
     def put_stream(self, key: str, src: BinaryIO) -> int:
         """Store everything read from ``src`` until EOF; return the size in bytes."""
         ...

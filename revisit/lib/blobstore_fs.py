@@ -97,6 +97,24 @@ class FileBlobStore:
     def put_bytes(self, key: str, data: bytes) -> int:
         return self.put_stream(key, io.BytesIO(data))
 
+    def adopt_file(self, key: str, path: Path) -> int:
+        """Move a finished file into the store (a rename on the same filesystem, else a copy).
+
+        The caller must have written and fsynced it; afterwards ``path`` no longer exists.
+        """
+        final = self._path(key)
+        folder = final.parent
+        self._make_folder(folder)
+        size = path.stat().st_size
+        if path.stat().st_dev != folder.stat().st_dev:
+            self.put_file(key, path)
+            path.unlink()
+            return size
+        os.chmod(path, 0o600)
+        os.replace(path, final)
+        _fsync_dir(folder)
+        return size
+
     def put_stream(self, key: str, src: BinaryIO) -> int:
         final = self._path(key)
         folder = final.parent

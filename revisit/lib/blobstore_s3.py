@@ -215,6 +215,12 @@ class S3BlobStore:
 
     # -- writes -------------------------------------------------------------------------------
 
+    def adopt_file(self, key: str, path: Path) -> int:
+        """Upload a finished file, then remove the local copy."""
+        size = self.put_file(key, path)
+        path.unlink()
+        return size
+
     def put_file(self, key: str, path: Path) -> int:
         validate_key(key)
         with open(path, "rb") as src:

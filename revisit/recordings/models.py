@@ -117,7 +117,7 @@ class Upload(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)  # a PATCH is writing
-    lease_token = models.CharField(max_length=32, blank=True)
+    lease_token = models.CharField(max_length=80, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
     recording = models.ForeignKey(

@@ -10,8 +10,10 @@ verified: an interrupted or rejected request leaves the upload exactly where it 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import secrets
+import socket
 import tempfile
 import time
 import uuid
@@ -22,7 +24,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from revisit.accounts.models import Role, User
@@ -42,8 +44,11 @@ from revisit.recordings.models import (
 )
 from revisit.vault import services as vault
 from revisit.vault.models import ObjectKind, SealedObject
+from revisit.vault.plaintext import process_alive
 
-LEASE = timedelta(seconds=60)
+log = logging.getLogger("revisit.uploads")
+
+LEASE = timedelta(seconds=30)
 _LEASE_RENEW_BYTES = 32 * 1024 * 1024
 
 
@@ -164,16 +169,35 @@ def _dek(upload: Upload) -> bytes:
     return vault.object_dek(upload.key)
 
 
+def _new_token() -> str:
+    # host:pid:random, so a lease whose holder died (a killed server) can be recognised.
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
+def _holder_is_dead(token: str) -> bool:
+    host, pid, _ = [*token.split(":"), "", ""][:3]
+    if host != socket.gethostname()[:40] or not pid.isdigit():
+        return False  # another machine's request: wait for its lease to run out
+    return not process_alive(int(pid))
+
+
 def _acquire(upload: Upload, *, offset: int) -> str:
     """Take the upload's write lease; returns the token that renews, commits and releases it."""
     now = timezone.now()
-    token = secrets.token_hex(16)
-    taken = (
-        Upload.objects.filter(pk=upload.pk, offset=offset, completed_at=None, terminated_at=None)
-        .filter(Q(lease_until=None) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE, lease_token=token)
+    token = _new_token()
+    live = Upload.objects.filter(pk=upload.pk, offset=offset, completed_at=None, terminated_at=None)
+    taken = live.filter(Q(lease_until=None) | Q(lease_until__lt=now)).update(
+        lease_until=now + LEASE, lease_token=token
     )
     if taken:
+        return token
+    held = live.values_list("lease_token", flat=True).first()
+    # The request holding it may have been in a process that is gone (a crash or a kill -9).
+    if (
+        held
+        and _holder_is_dead(held)
+        and live.filter(lease_token=held).update(lease_until=now + LEASE, lease_token=token)
+    ):
         return token
     upload.refresh_from_db()
     if upload.completed_at is not None:
@@ -339,6 +363,28 @@ def upload_terminate(
     _release(upload, token)
 
 
+def uploads_complete_stranded() -> int:
+    """Complete uploads whose bytes all arrived but whose completion was cut short (a crash
+    between the last PATCH and the recording being created)."""
+    stranded = (
+        Upload.objects.filter(
+            completed_at=None, terminated_at=None, length__isnull=False, offset=F("length")
+        )
+        .filter(Q(lease_until=None) | Q(lease_until__lt=timezone.now()))
+        .select_related("key", "owner")
+    )
+    count = 0
+    for upload in stranded:
+        try:
+            upload_complete(upload=upload)
+        except UploadError as exc:
+            # Refused media was cleaned up; a lease held by a live request waits for next time.
+            log.info("stranded upload %s not completed now: %s", upload.pk, exc.status)
+            continue
+        count += 1
+    return count
+
+
 def uploads_sweep_expired() -> int:
     """Terminate uploads that passed their expiry without completing (periodic task)."""
     expired = Upload.objects.filter(
@@ -354,12 +400,37 @@ def uploads_sweep_expired() -> int:
     return count
 
 
+PROBE_EDGE = 16 * 1024 * 1024
+
+
+def _write_probe_copy(reader: sealed.SealedReader, media: Path, *, sparse: bool) -> None:
+    """Decrypt into the private folder: everything, or only the first and last 16 MiB at their
+    places in a sparse file of the right size (where containers keep what a probe reads)."""
+    length = reader.length
+    fd = os.open(media, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if not sparse:
+            for block in reader.iter_all():
+                out.write(block)
+            return
+        for block in reader.iter_range(0, PROBE_EDGE):
+            out.write(block)
+        out.seek(length - PROBE_EDGE)
+        for block in reader.iter_range(length - PROBE_EDGE, length):
+            out.write(block)
+        out.truncate(length)
+
+
 def _probe_sealed_body(upload: Upload, dek: bytes) -> tuple[dict[str, object], float]:
-    """Decrypt the finished body into a private scratch folder just long enough to probe it."""
+    """Decrypt the finished body into a private scratch folder just long enough to probe it.
+
+    Large files are probed from their two ends first; when that is not enough (a live WebM
+    without a duration, an odd container) the whole file is decrypted and probed again.
+    """
     from revisit.lib.ffmpeg import FfmpegError
     from revisit.lib.ffprobe import MediaRejected, probe
     from revisit.lib.media_check import validate_media
-    from revisit.vault.plaintext import private_folder, write_private
+    from revisit.vault.plaintext import private_folder
 
     path = body_path(upload.pk)
     with open(path, "rb") as body, private_folder() as folder:
@@ -369,9 +440,20 @@ def _probe_sealed_body(upload: Upload, dek: bytes) -> tuple[dict[str, object], f
             dek=dek,
             object_id=upload.key_id,
         )
-        media = write_private(folder, "media", reader.iter_all())
+        media = folder / "media"
+        info = None
+        if reader.length > 4 * PROBE_EDGE:
+            _write_probe_copy(reader, media, sparse=True)
+            try:
+                found = probe(media)
+            except (FfmpegError, MediaRejected):
+                found = None
+            if found is not None and not found.duration_scanned and found.audio is not None:
+                info = found
         try:
-            info = probe(media)
+            if info is None:
+                _write_probe_copy(reader, media, sparse=False)
+                info = probe(media)
             validate_media(
                 info,
                 max_duration_s=settings.MEDIA_MAX_DURATION_S,
@@ -417,7 +499,7 @@ def upload_complete(*, upload: Upload) -> Recording:
             )
             raise
         stored_size = body_path(upload.pk).stat().st_size
-        vault.blobstore().put_file(upload.key.blob_key, body_path(upload.pk))
+        vault.blobstore().adopt_file(upload.key.blob_key, body_path(upload.pk))
         with transaction.atomic():
             SealedObject.objects.filter(pk=upload.key_id).update(
                 kind=ObjectKind.ORIGINAL, length=length, stored_size=stored_size

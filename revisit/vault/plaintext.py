@@ -42,6 +42,22 @@ def write_private(folder: Path, name: str, blocks: Iterable[bytes]) -> Path:
     return path
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine is running (a zombie, killed but not reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
 def _owner_alive(name: str) -> bool:
     parts = name.split("-")
     if len(parts) < 3 or not parts[1].isdigit():
@@ -49,13 +65,7 @@ def _owner_alive(name: str) -> bool:
     pid = int(parts[1])
     if pid == os.getpid():
         return False  # this process is starting: nothing of its own is in use yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
 
 
 def sweep_scratch() -> int:

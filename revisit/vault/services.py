@@ -111,7 +111,7 @@ def vault_seal(
             length=result.plaintext_length,
             stored_size=result.stored_size,
         )
-        blobstore().put_file(obj.blob_key, tmp)
+        blobstore().adopt_file(obj.blob_key, tmp)
     finally:
         tmp.unlink(missing_ok=True)
     obj.save(force_insert=True)

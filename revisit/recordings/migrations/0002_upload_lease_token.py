@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="upload",
             name="lease_token",
-            field=models.CharField(blank=True, max_length=32),
+            field=models.CharField(blank=True, max_length=80),
         ),
     ]

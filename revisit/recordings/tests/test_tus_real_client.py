@@ -183,13 +183,6 @@ def test_it_resumes_a_tuspy_upload_after_the_server_is_killed(
 # --- Known defects: each test states the behaviour that is wanted ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a PATCH in flight when the server is killed leaves its 60 s lease in the database, so "
-    "after a restart every PATCH is refused with 409 until it runs out: longer than tus clients "
-    "retry by default (tus-js-client: 0, 1, 3 and 5 s)",
-)
 def test_it_accepts_a_resumed_patch_right_after_a_crash(
     revisit_server: RevisitServer, tmp_path: Path
 ):
@@ -238,13 +231,6 @@ def _kill_during_completion(server: RevisitServer, marker: bytes) -> tuple[str, 
     return path, data, token
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the last PATCH commits offset == length before completion; a crash during completion "
-    "leaves an upload HEAD reports as finished but that never becomes a recording: tus clients "
-    "see offset == length and send nothing more, and the upload later expires and is swept",
-)
 def test_it_finishes_an_upload_whose_completion_was_killed(revisit_server: RevisitServer):
     marker = b"REVISIT-COMPLETION-" + secrets.token_hex(8).encode()
     path, data, token = _kill_during_completion(revisit_server, marker)
@@ -256,12 +242,6 @@ def test_it_finishes_an_upload_whose_completion_was_killed(revisit_server: Revis
     assert state["completed"] and state["recording"], state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="completion decrypts the whole body into the web process's scratch folder to probe "
-    "it; after a crash that plaintext stays on disk, since only a worker start sweeps scratch",
-)
 def test_it_leaves_no_plaintext_after_a_crash_during_completion(revisit_server: RevisitServer):
     marker = b"REVISIT-COMPLETION-" + secrets.token_hex(8).encode()
     _kill_during_completion(revisit_server, marker)

@@ -69,7 +69,11 @@ class RevisitServer:
     def revisit(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a `revisit` command against this server's data folder."""
         return subprocess.run(
-            [*REVISIT, *args], env=self.env, capture_output=True, text=True, check=check,
+            [*REVISIT, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
             timeout=300,
         )
 

@@ -270,16 +270,16 @@ def _media(recording: Recording) -> dict[str, str]:
 
 
 def _client_version_state(recording: Recording, holds: list[HoldBack]) -> str:
-    """ "" (nothing held back), "building" (none yet: the client can open nothing), "stale" (an
-    older client version is still served until the rebuild replaces it) or "ready"."""
+    """ "" (nothing held back), "building" (none yet: the client can open nothing) or "ready".
+
+    Every change to what is held back withdraws the client's version at once, so there is
+    never an older version on offer while a new one is built."""
     if not holds:
         return ""
     built = Rendition.objects.filter(
         recording=recording, variant="client", kind=RenditionKind.AUDIO
-    ).first()
-    if built is None:
-        return "building"
-    return "stale" if built.created_at < max(h.created_at for h in holds) else "ready"
+    ).exists()
+    return "ready" if built else "building"
 
 
 def _share_form_place(

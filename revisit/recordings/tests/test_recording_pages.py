@@ -34,6 +34,8 @@ from revisit.review.reviewing import content_note_set, highlight_add, holdback_a
 from revisit.review.services import share_create
 from revisit.review.tests.conftest import Ready, make_ready_recording
 from revisit.testing.actors import World, assert_audited, portal_client
+from revisit.vault import services as vault
+from revisit.vault.models import ObjectKind
 
 pytestmark = pytest.mark.django_db
 
@@ -356,20 +358,19 @@ def test_it_holds_back_a_range_and_removes_it(world: World, ready: Ready):
     assert "Nothing is held back" in page_of(world.alice, url)
 
 
-def test_it_says_which_client_version_is_served_while_rebuilding(world: World, ready: Ready):
+def test_it_says_the_client_can_open_nothing_while_rebuilding(world: World, ready: Ready):
     holdback_add(recording=ready.recording, actor=world.alice, start=1, end=5, reason="other")
-    built = Rendition.objects.create(
-        recording=ready.recording,
-        kind=RenditionKind.AUDIO,
-        variant="client",
-        sealed=ready.audio.sealed,
+    client_audio = vault.vault_seal_bytes(
+        practice_id=world.practice.pk, kind=ObjectKind.RENDITION, data=b"client version"
+    )
+    Rendition.objects.create(
+        recording=ready.recording, kind=RenditionKind.AUDIO, variant="client", sealed=client_audio
     )
     url = detail_url(ready.recording)
     assert "The client's version is ready." in page_of(world.alice, url)
-    Rendition.objects.filter(pk=built.pk).update(created_at=timezone.now() - timedelta(hours=1))
     holdback_add(recording=ready.recording, actor=world.alice, start=20, end=30, reason="other")
     page = page_of(world.alice, url)
-    assert "Carol still gets the previous client version, without your latest change" in page
+    assert "Until it is ready, Carol cannot open this recording." in page
 
 
 @pytest.mark.parametrize(

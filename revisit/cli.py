@@ -65,6 +65,11 @@ def _server_command(host: str, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--no-ws",
+        # Each keep-alive player holds a connection: allow thousands, not granian's 1024.
+        "--backlog",
+        "4096",
+        "--backpressure",
+        "2048",
         "--no-access-log",  # paths can carry ids; requests are audited in the database instead
         "--log-level",
         "warning",

@@ -211,6 +211,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "revisit.sqlite3"),
+            "CONN_MAX_AGE": envint("REVISIT_DB_CONN_MAX_AGE_S", 60),
             "OPTIONS": {
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"

@@ -20,7 +20,21 @@ django_application = get_asgi_application()
 from revisit.edge import media, uploads  # noqa: E402  (needs Django set up first)
 
 
+async def _lifespan(receive: Any, send: Any) -> None:
+    """Nothing to start or stop: acknowledge the server's lifespan messages."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
     if scope["type"] == "http" and (
         scope["path"] == uploads.PREFIX or scope["path"].startswith(uploads.PREFIX + "/")
     ):

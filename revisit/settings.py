@@ -134,8 +134,11 @@ HTTPS = _public.scheme == "https"
 ALLOWED_HOSTS = [_public.hostname] + [
     h.strip() for h in env("REVISIT_ALLOWED_HOSTS").split(",") if h.strip()
 ]
-if DEBUG or TESTING:
-    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver"]
+if DEBUG or TESTING or _public.hostname in ("127.0.0.1", "localhost", "::1"):
+    # A local installation answers to every loopback name.
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
+if TESTING:
+    ALLOWED_HOSTS += ["testserver"]
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 if envbool("REVISIT_BEHIND_PROXY", False):
     # Only when a reverse proxy that sets this header is the sole way in.

@@ -260,6 +260,9 @@ def run(*, size_bytes: int, workdir: Path, minutes: float = 10.0) -> dict[str, o
             "model": "base",
             "wer": round(wer(reference, hypothesis), 4),
             "speaker_accuracy": round(speakers.accuracy, 4),
+            # The same labels scored as two groups, whichever was named therapist: separates
+            # telling the voices apart from the rule that names them.
+            "speaker_clustering_accuracy": round(speakers.clustering_accuracy, 4),
             "speaker_coverage": round(speakers.coverage, 4),
             "speaker_accuracy_two_male": round(_two_male_accuracy(work), 4),
             "search_recall_at_1": round(_search_recall(), 4),

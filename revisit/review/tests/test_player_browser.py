@@ -2,8 +2,9 @@
 
 One server serves the module: the demo practice, its sample session processed by a real worker
 (about a minute on two cores), shared by the demo therapist with a content note and a highlight
-whose texts contain HTML, and with chapters (written directly if the pipeline made none). The client signs in once with the password the demo
-printed; each test opens the player in a fresh browser context from that signed-in state.
+whose texts contain HTML, and with chapters (written directly if the pipeline made none). The
+client signs in once with the password the demo printed; each test opens the player in a fresh
+browser context from that signed-in state.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import secrets
 import subprocess
 import tempfile
 import time
@@ -225,7 +226,7 @@ def test_it_refuses_video_without_sound_on_import(world: World, tmp_path: Path):
 def test_it_leaves_no_plaintext_behind(world: World, tiny_model, tmp_path: Path):
     """A marker planted in the recording is found nowhere at rest after processing."""
     _consent(world, ConsentScope.TRANSCRIPTION)
-    marker = "REVISIT-MARKER-5c1e77aa"
+    marker = f"REVISIT-MARKER-{secrets.token_hex(8)}"  # made now: no file can hold it already
     marked = tmp_path / "marked.mp4"
     subprocess.run(
         [

@@ -46,7 +46,13 @@ CITATION = (
     '"Anno-MI: A Dataset of Expert-Annotated Counselling Dialogues", ICASSP 2022, '
     "pp. 6177-6181, doi:10.1109/ICASSP43922.2022.9746035"
 )
-DEFAULT_CSV = Path("/work/shared/data/annomi/annomi-dev.csv")
+# The dataset lives in the shared folder beside the checkout (REVISIT_ANNOMI_CSV overrides).
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[2].parent / "shared/data/annomi/annomi-dev.csv"
+DEFAULT_CSV = (
+    _BESIDE_CHECKOUT
+    if _BESIDE_CHECKOUT.exists()
+    else Path("/work/shared/data/annomi/annomi-dev.csv")
+)
 SPEAKERS = ("therapist", "client")
 SYNTH_RATE = 22050  # espeak-ng's own output rate; the timeline is built at this rate
 # espeak-ng pads each utterance with quiet; samples below this (about -40 dBFS) are trimmed.

@@ -1,6 +1,6 @@
 """A throw-away nginx on loopback, serving one folder: the baseline the streaming benchmarks beat.
 
-Configured as the project's measured baseline (`/work/shared/SERVICES.md`): two worker processes,
+Configured as a fair baseline for two cores: two worker processes,
 ``sendfile on`` and ``tcp_nopush off`` (with it on, small keep-alive responses on loopback wait for
 a delayed ACK and the baseline is wrong), no access log, keep-alive connections that last the whole
 run. Everything nginx writes (configuration, pid, logs, temp folders) stays in one folder that

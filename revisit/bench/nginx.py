@@ -1,4 +1,4 @@
-"""A throw-away nginx on loopback, serving one folder: the baseline the streaming benchmarks compare with.
+"""A throw-away nginx on loopback, serving one folder: the streaming benchmarks' baseline.
 
 Configured as a fair baseline for two cores: two worker processes,
 ``sendfile on`` and ``tcp_nopush off`` (with it on, small keep-alive responses on loopback wait for

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from revisit.recordings import views
+from revisit.recordings import views, views_corrections
 
 urlpatterns = [
     path("", views.recording_list, name="recording_list"),
@@ -24,6 +24,16 @@ urlpatterns = [
         "<uuid:recording_id>/highlights/<uuid:highlight_id>/remove/",
         views.highlight_delete,
         name="recording_highlight_remove",
+    ),
+    path(
+        "<uuid:recording_id>/speakers/swap/",
+        views_corrections.speakers_swap,
+        name="recording_speakers_swap",
+    ),
+    path(
+        "<uuid:recording_id>/chapters/",
+        views_corrections.chapters_edit,
+        name="recording_chapters_edit",
     ),
     path(
         "<uuid:recording_id>/content-note/",

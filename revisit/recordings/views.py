@@ -371,6 +371,10 @@ def _detail(
         "review_consent": consent_current(client=recording.client, scope=ConsentScope.CLIENT_REVIEW)
         is not None,
     }
+    if editable:
+        from revisit.recordings.views_corrections import corrections_context
+
+        context.update(corrections_context(recording))
     return render(request, "recordings/detail.html", context, status=status)
 
 

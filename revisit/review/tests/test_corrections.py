@@ -115,3 +115,58 @@ def test_it_checks_ownership(world: World, transcribed):
             ).status_code
             == 404
         )
+
+
+def _page_post(world: World, url: str, data: dict[str, str]):
+    from revisit.testing.actors import portal_client
+
+    return portal_client(world.alice).post(url, data, follow=True)
+
+
+def test_it_corrects_from_the_recording_page(world: World, transcribed):
+    from revisit.testing.actors import portal_client
+
+    chapters = [
+        {"start": 0, "end": 30, "title": "Opening"},
+        {"start": 30, "end": 60, "title": "Work"},
+    ]
+    api_client(world.alice).put(
+        f"/api/v1/recordings/{transcribed.pk}/chapters", chapters, content_type="application/json"
+    )
+    base = f"/recordings/{transcribed.pk}"
+    page = portal_client(world.alice).get(f"{base}/").content.decode()
+    assert "Swap therapist and client labels" in page and 'value="Opening"' in page
+    _page_post(world, f"{base}/speakers/swap/", {})
+    transcript = (
+        api_client(world.alice).get(f"/api/v1/recordings/{transcribed.pk}/transcript").json()
+    )
+    assert transcript["segments"][0]["speaker"] == "client"
+    _page_post(
+        world, f"{base}/chapters/", {"action": "rename", "index": "1", "title": "Job <b>stress</b>"}
+    )
+    _page_post(world, f"{base}/chapters/", {"action": "split", "at": "0:45", "title": "Sleep"})
+    got = api_client(world.alice).get(f"/api/v1/recordings/{transcribed.pk}/chapters").json()
+    assert [(c["start"], c["title"]) for c in got] == [
+        (0, "Opening"),
+        (30, "Job <b>stress</b>"),
+        (45, "Sleep"),
+    ]
+    _page_post(world, f"{base}/chapters/", {"action": "merge", "index": "0"})
+    got = api_client(world.alice).get(f"/api/v1/recordings/{transcribed.pk}/chapters").json()
+    assert [c["title"] for c in got] == ["Opening", "Sleep"] and got[0]["end"] == 45
+    page = portal_client(world.alice).get(f"{base}/").content.decode()
+    assert "<b>stress</b>" not in page
+    bad = _page_post(world, f"{base}/chapters/", {"action": "split", "at": "nonsense"})
+    assert "Enter the time as mm:ss" in bad.content.decode()
+
+
+def test_it_keeps_the_correction_pages_to_the_therapist(world: World, transcribed):
+    from revisit.testing.actors import portal_client
+
+    for intruder in (world.bob, world.carol, world.mallory):
+        client = portal_client(intruder)
+        assert client.post(f"/recordings/{transcribed.pk}/speakers/swap/").status_code == 404
+        assert (
+            client.post(f"/recordings/{transcribed.pk}/chapters/", {"action": "merge"}).status_code
+            == 404
+        )

@@ -120,11 +120,13 @@ def _process(media: Path, data: Path, env: dict[str, str], timeout: float) -> di
     )
     if status != "ready":
         raise RuntimeError(f"processing failed: {error}")
-    steps = dict(
+    rows = (
         sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        .execute("SELECT name, seconds FROM recordings_processingstep")
+        .execute("SELECT name, seconds, status, error FROM recordings_processingstep")
         .fetchall()
     )
+    steps = {name: seconds for name, seconds, _, _ in rows}
+    step_problems = {name: f"{status}: {error}" for name, _, status, error in rows if error}
     # The benchmark's own generated session: decrypted once to score it, then removed.
     export = data.parent / "transcript.json"
     revisit("manage", "shell", "-c", EXPORT.format(path=str(export)))
@@ -135,6 +137,7 @@ def _process(media: Path, data: Path, env: dict[str, str], timeout: float) -> di
         "time_to_shareable_s": (_when(shareable) - _when(created)).total_seconds(),
         "time_to_ready_s": (_when(ready) - _when(created)).total_seconds(),
         "steps": steps,
+        "step_problems": step_problems,
         "transcript": transcript,
     }
 
@@ -268,6 +271,7 @@ def run(*, size_bytes: int, workdir: Path, minutes: float = 10.0) -> dict[str, o
             "search_recall_at_1": round(_search_recall(), 4),
             "search_recall_basis": "dialogue text of 9 sessions, 18 queries (9 reworded)",
             "step_seconds": result["steps"],
+            "step_problems": result["step_problems"],
         }
         scores = {key: value for key, value in figures.items() if isinstance(value, float)}
         figures["goals_met"] = {

@@ -64,7 +64,7 @@ def _owner_alive(name: str) -> bool:
         return False
     pid = int(parts[1])
     if pid == os.getpid():
-        return False  # this process is starting: nothing of its own is in use yet
+        return True  # this process's own jobs: a periodic sweep must never touch them
     return process_alive(pid)
 
 

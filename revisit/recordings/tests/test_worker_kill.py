@@ -80,3 +80,17 @@ def test_it_resumes_a_job_whose_worker_was_killed(tmp_path: Path):
     )
     assert status in ("done", "skipped") and attempts == 2
     assert list(scratch.iterdir()) == [], "plaintext from the killed job was swept"
+
+
+def test_a_sweep_never_removes_the_running_process_own_scratch(tmp_path: Path, settings):
+    """The worker sweeps scratch every minute while it works: its own jobs' folders stay."""
+    from revisit.vault.plaintext import private_folder, sweep_scratch
+
+    settings.SCRATCH_DIR = tmp_path / "scratch"
+    with private_folder() as folder:
+        (folder / "original").write_bytes(b"in use")
+        assert sweep_scratch() == 0
+        assert (folder / "original").read_bytes() == b"in use"
+    dead = settings.SCRATCH_DIR / "p-999999999-leftover"
+    dead.mkdir()
+    assert sweep_scratch() == 1 and not dead.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from revisit.accounts.models import ApiToken, CaseloadEntry, Invitation, Role, User
+from revisit.accounts.models import ApiToken, CaseloadEntry, Role, User
 from revisit.ids import parse_id
 
 
@@ -31,14 +31,6 @@ def client_by_reference(*, therapist: User, reference: str) -> User | None:
 
 def practice_members(*, admin: User) -> QuerySet[User]:
     return User.objects.filter(practice_id=admin.practice_id).order_by("role", "email")
-
-
-def pending_invitation(*, user: User) -> Invitation | None:
-    return (
-        Invitation.objects.filter(user=user, accepted_at=None, withdrawn_at=None)
-        .order_by("-created_at")
-        .first()
-    )
 
 
 def tokens_for(*, user: User) -> QuerySet[ApiToken]:

@@ -16,6 +16,7 @@ from revisit.lib.ffprobe import probe
 from revisit.lib.stt import Segment, Transcript, to_webvtt
 from revisit.recordings.models import Recording, Rendition, RenditionKind
 from revisit.recordings.pipeline import SPEAKER_NAMES, rendition_store
+from revisit.recordings.selectors import full_transcript
 from revisit.vault import services as vault
 from revisit.vault.plaintext import private_folder, write_private
 
@@ -113,11 +114,8 @@ def client_version_make(*, recording_id: str) -> int:
         peaks = waveform_peaks(masked, peaks_per_second=10)
         waveform = {"peaks_per_second": 10, "peaks": [round(p, 3) for p in peaks]}
         store(RenditionKind.WAVEFORM, data=json.dumps(waveform).encode())
-    full = Rendition.objects.filter(
-        recording=recording, kind=RenditionKind.TRANSCRIPT, variant="full"
-    ).first()
-    if full is not None:
-        transcript = Transcript.from_json(vault.vault_read_bytes(full.sealed).decode())
+    transcript = full_transcript(recording)
+    if transcript is not None:
         kept = transcript_without(transcript, spans)
         store(RenditionKind.TRANSCRIPT, data=kept.to_json().encode())
         store(RenditionKind.CAPTIONS, data=to_webvtt(kept, speaker_names=SPEAKER_NAMES).encode())

@@ -13,8 +13,9 @@ from revisit.audit.services import audit_record
 from revisit.lib.chapters import MAX_TITLE_CHARS
 from revisit.lib.speakers import relabel, swap_labels
 from revisit.lib.stt import Transcript
-from revisit.recordings.models import Recording, Rendition, RenditionKind
+from revisit.recordings.models import Recording, RenditionKind
 from revisit.recordings.pipeline import rendition_store, transcript_store
+from revisit.recordings.selectors import full_transcript
 
 
 class CorrectionError(Exception):
@@ -27,14 +28,10 @@ def _check_owner(recording: Recording, actor: User) -> None:
 
 
 def _transcript(recording: Recording) -> Transcript:
-    from revisit.vault.services import vault_read_bytes
-
-    rendition = Rendition.objects.filter(
-        recording=recording, kind=RenditionKind.TRANSCRIPT, variant="full"
-    ).first()
-    if rendition is None:
+    transcript = full_transcript(recording)
+    if transcript is None:
         raise CorrectionError("This recording has no transcript yet.")
-    return Transcript.from_json(vault_read_bytes(rendition.sealed).decode())
+    return transcript
 
 
 def _refresh_client_version(recording: Recording) -> None:

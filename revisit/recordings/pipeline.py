@@ -191,12 +191,12 @@ def step_transcript(job: Job) -> None:
 
 
 def _stored_transcript(job: Job) -> Transcript:
-    rendition = Rendition.objects.filter(
-        recording=job.recording, kind=RenditionKind.TRANSCRIPT, variant="full"
-    ).first()
-    if rendition is None:
+    from revisit.recordings.selectors import full_transcript
+
+    transcript = full_transcript(job.recording)
+    if transcript is None:
         raise StepSkipped("there is no transcript")
-    return Transcript.from_json(vault.vault_read_bytes(rendition.sealed).decode())
+    return transcript
 
 
 def transcript_store(
@@ -445,7 +445,3 @@ def _save_step(step: ProcessingStep, started: float) -> None:
     step.finished_at = timezone.now()
     step.seconds = round(time.monotonic() - started, 3)
     step.save()
-
-
-def steps_for(recording: Recording) -> list[ProcessingStep]:
-    return list(recording.steps.order_by("id"))

@@ -6,7 +6,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from revisit.accounts.models import Role, Supervision, User
-from revisit.recordings.models import Consent, ConsentScope, Recording
+from revisit.lib.stt import Transcript
+from revisit.recordings.models import (
+    Consent,
+    ConsentScope,
+    Recording,
+    Rendition,
+    RenditionKind,
+)
 
 
 def recordings_visible_to(user: User) -> QuerySet[Recording]:
@@ -33,3 +40,15 @@ def recordings_visible_to(user: User) -> QuerySet[Recording]:
             "-created_at"
         )
     return base.none()
+
+
+def full_transcript(recording: Recording) -> Transcript | None:
+    """The therapist's (full) transcript of a recording, decrypted; None until there is one."""
+    from revisit.vault.services import vault_read_bytes
+
+    rendition = Rendition.objects.filter(
+        recording=recording, kind=RenditionKind.TRANSCRIPT, variant="full"
+    ).first()
+    if rendition is None:
+        return None
+    return Transcript.from_json(vault_read_bytes(rendition.sealed).decode())

@@ -30,6 +30,19 @@ class Practice(models.Model):
     share_days_default = models.PositiveIntegerField(
         default=30, help_text="How many days a client keeps access to a shared recording."
     )
+    # Retention (docs/operations.md): days after a session was recorded; None keeps it.
+    recording_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=2557,  # seven years
+        help_text="Days a recording is kept after the session; empty keeps recordings.",
+    )
+    transcript_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=2557,
+        help_text="Days transcripts, captions, chapters and search indexes are kept; empty keeps.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

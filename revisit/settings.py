@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "revisit.vault",
     "revisit.recordings",
     "revisit.review",
+    "revisit.retention",
     "revisit.api",
 ]
 

@@ -91,6 +91,8 @@ if len(SECRET_KEY) < 32:
     )
 
 KEY_FILE = Path(env("REVISIT_KEY_FILE") or DATA_DIR / "keys" / "keyring.json")
+# The Ed25519 key that signs audit checkpoints (made on first use); back it up apart from the DB.
+AUDIT_KEY_FILE = Path(env("REVISIT_AUDIT_KEY_FILE") or DATA_DIR / "keys" / "audit-signing.key")
 
 # Decrypted media exists only in private per-job folders here while ffmpeg or the speech model
 # reads it (removed when the job ends, swept when a worker starts). A tmpfs is a good home.

@@ -44,3 +44,24 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"Audit head at {self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signature over the chain at one entry, made with a key kept outside the database.
+
+    ``prev_seq`` is the entry the checkpoint before this one covers (0 for the first), so the
+    checkpoints form a chain of their own. Rows are never changed or deleted (database triggers).
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    prev_seq = models.BigIntegerField()
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["seq"]
+
+    def __str__(self) -> str:
+        return f"Audit checkpoint at entry {self.seq}"

@@ -21,6 +21,11 @@ os.environ["REVISIT_TESTING"] = "1"
 os.environ["REVISIT_DB_CONN_MAX_AGE_S"] = "0"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
 
+from revisit.audit.guard import allow_test_flush
 from revisit.datadir import data_dir_from_env, init_data_dir
 
 init_data_dir(data_dir_from_env())
+
+# The audit tables refuse DELETE (database triggers); only the suite's own flush between
+# transactional tests may empty them. Production processes never load this module.
+allow_test_flush()

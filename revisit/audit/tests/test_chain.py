@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from revisit.audit.events import Event
-from revisit.audit.models import AuditEvent
+from revisit.audit.models import AuditEvent, AuditHead
 from revisit.audit.services import AuditOutsideTransactionError, audit_record, audit_verify
+from revisit.audit.tests.logcopy import raw, triggers_off
+
+TABLE = AuditEvent._meta.db_table
 
 pytestmark = pytest.mark.django_db
 
@@ -42,27 +45,42 @@ def test_it_rolls_back_with_the_change():
     assert AuditEvent.objects.count() == 0
 
 
-def _raw(sql: str, params: list[str]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_it_names_the_first_changed_entry():
     _record(6)
-    _raw(f"UPDATE {AuditEvent._meta.db_table} SET detail = %s WHERE seq = 4", ['{"i": 99}'])
-    result = audit_verify()
+    with triggers_off():
+        raw(f"UPDATE {TABLE} SET detail = %s WHERE seq = 4", ['{"i": 99}'])
+        result = audit_verify()
     assert not result.ok and result.first_bad_seq == 4
 
 
 def test_it_notices_a_deleted_entry():
     _record(6)
-    _raw(f"DELETE FROM {AuditEvent._meta.db_table} WHERE seq = 3", [])
-    result = audit_verify()
+    with triggers_off():
+        raw(f"DELETE FROM {TABLE} WHERE seq = 3")
+        result = audit_verify()
     assert not result.ok and result.first_bad_seq == 3
 
 
 def test_it_notices_a_truncated_tail():
     _record(6)
-    _raw(f"DELETE FROM {AuditEvent._meta.db_table} WHERE seq >= 5", [])
-    result = audit_verify()
+    with triggers_off():
+        raw(f"DELETE FROM {TABLE} WHERE seq >= 5")
+        result = audit_verify()
     assert not result.ok and result.first_bad_seq == 5
+
+
+def test_it_notices_entries_added_past_the_head():
+    _record(3)
+    forged = AuditEvent.objects.get(seq=3)
+    forged.pk, forged.seq = None, 4
+    forged.save()  # an INSERT: the triggers allow appends; the head was not moved
+    result = audit_verify()
+    assert not result.ok and result.first_bad_seq == 4
+    assert "past the head" in result.problem
+
+
+def test_it_notices_a_missing_head_row():
+    _record(2)
+    AuditHead.objects.all().delete()  # the head row has no trigger: appends must move it
+    result = audit_verify()
+    assert not result.ok and "head row is missing" in result.problem

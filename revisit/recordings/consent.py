@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,28 +68,70 @@ def consent_give(
     return consent
 
 
-def consent_revoke(*, client: User, scope: ConsentScope, actor: User) -> bool:
-    """End the current grant, if any. Returns whether something was revoked."""
+@dataclass
+class RevokeOutcome:
+    """What withdrawing a consent did, at once and in the same transaction."""
+
+    revoked: bool
+    shares_ended: int = 0  # client_review: shares of the client's recordings that closed
+    transcripts_deleted: int = 0  # transcription: recordings whose transcripts were shredded
+    held: int = 0  # transcription: recordings under a legal hold, shredded once it is lifted
+
+    def __bool__(self) -> bool:
+        return self.revoked
+
+
+def consent_revoke(*, client: User, scope: ConsentScope, actor: User) -> RevokeOutcome:
+    """End the current grant, if any, and apply what that means in the same transaction:
+
+    - client_review: every active share of the client's recordings ends (revoked, audited);
+    - transcription: the client's transcripts, captions, chapters and search indexes (full and
+      client versions, every recording) are crypto-shredded, leaving deletion records; the
+      pipeline checks this consent before it transcribes, so nothing new is made;
+    - research: nothing to undo here; research exports read the consent when they run;
+    - supervision and recording: access and uploads check the consent on every request.
+    """
     if not _may_record_for(actor, client):
         raise ConsentError("You cannot change consent for this client.")
     with transaction.atomic():
-        current = Consent.objects.select_for_update().filter(
-            client=client, scope=scope, revoked_at=None
+        current = list(
+            Consent.objects.select_for_update().filter(client=client, scope=scope, revoked_at=None)
         )
-        consent = current.first()
-        if consent is None:
-            return False
-        consent.revoked_at = timezone.now()
-        consent.revoked_by = actor
-        consent.save(update_fields=["revoked_at", "revoked_by"])
-        audit_record(
-            event=Event.CONSENT_REVOKED,
-            actor=actor,
-            practice=client.practice_id,
-            subject=consent,
-            detail={"client": str(client.pk), "scope": str(scope)},
+        if not current:
+            return RevokeOutcome(revoked=False)
+        now = timezone.now()
+        for consent in current:
+            consent.revoked_at = now
+            consent.revoked_by = actor
+            consent.save(update_fields=["revoked_at", "revoked_by"])
+            audit_record(
+                event=Event.CONSENT_REVOKED,
+                actor=actor,
+                practice=client.practice_id,
+                subject=consent,
+                detail={"client": str(client.pk), "scope": str(scope)},
+            )
+        return _apply_revocation(client=client, scope=scope, actor=actor)
+
+
+def _apply_revocation(*, client: User, scope: ConsentScope, actor: User) -> RevokeOutcome:
+    outcome = RevokeOutcome(revoked=True)
+    if scope == ConsentScope.CLIENT_REVIEW:
+        from revisit.review.services import shares_end_for_client
+
+        outcome.shares_ended = shares_end_for_client(
+            client=client, actor=actor, reason="consent_revoked"
         )
-    return True
+    elif scope == ConsentScope.TRANSCRIPTION:
+        from revisit.retention.deletion import client_transcripts_shred
+        from revisit.retention.models import DeletionReason
+
+        shredded = client_transcripts_shred(
+            client=client, actor=actor, reason=DeletionReason.CONSENT_REVOKED
+        )
+        outcome.transcripts_deleted = shredded.recordings
+        outcome.held = len(shredded.held)
+    return outcome
 
 
 def consent_current(*, client: User, scope: ConsentScope) -> Consent | None:
@@ -103,3 +147,31 @@ def consent_require(*, client: User, scope: ConsentScope) -> Consent:
     if consent is None:
         raise ConsentMissingError(scope)
     return consent
+
+
+@dataclass(frozen=True)
+class ScopeHistory:
+    """One scope of one client's consent ledger: the grant that stands, and every grant so far
+    (newest first), each with who recorded it, how, and who withdrew it."""
+
+    scope: ConsentScope
+    current: Consent | None
+    grants: tuple[Consent, ...]
+
+
+def consent_ledger(*, client: User) -> list[ScopeHistory]:
+    """The client's full consent history, one entry per scope in a fixed order."""
+    rows = (
+        Consent.objects.filter(client=client)
+        .select_related("recorded_by", "revoked_by")
+        .order_by("-given_at")
+    )
+    by_scope: dict[str, list[Consent]] = {}
+    for row in rows:
+        by_scope.setdefault(row.scope, []).append(row)
+    ledger = []
+    for scope in ConsentScope:
+        grants = tuple(by_scope.get(scope.value, []))
+        current = next((g for g in grants if g.revoked_at is None), None)
+        ledger.append(ScopeHistory(scope=scope, current=current, grants=grants))
+    return ledger

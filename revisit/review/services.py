@@ -105,3 +105,24 @@ def share_revoke(*, share: Share, actor: User, reason: str = "revoked") -> bool:
             )
     share.refresh_from_db()
     return bool(updated)
+
+
+def shares_end_for_client(*, client: User, actor: User | None, reason: str) -> int:
+    """End every active share made to this client, at once (e.g. when they withdraw consent to
+    review). Run inside the caller's transaction; returns how many shares ended."""
+    now = timezone.now()
+    ended = 0
+    with transaction.atomic():
+        active = Share.objects.filter(client=client, revoked_at=None, expires_at__gt=now)
+        for share in active.order_by("created_at"):
+            if not Share.objects.filter(pk=share.pk, revoked_at=None).update(revoked_at=now):
+                continue  # ended by someone else meanwhile
+            audit_record(
+                event=Event.SHARE_REVOKED,
+                actor=actor,
+                practice=share.practice_id,
+                subject=share,
+                detail={"recording": str(share.recording_id), "reason": reason},
+            )
+            ended += 1
+    return ended

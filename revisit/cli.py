@@ -480,6 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--minutes", type=float, help="pipeline: length of the generated session (10)"
     )
 
+    from revisit.retention.commands import add_commands as add_retention_commands
+
+    add_retention_commands(add)  # export research, retention run
+
     manage = add("manage", cmd_manage, "run a Django management command (for operators)")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

@@ -37,10 +37,13 @@ def periodic() -> list[tuple[float, Callable[[], object]]]:
     """(every N seconds, job). Stalled jobs are looked for a few times per lease."""
     from django.conf import settings
 
+    from revisit.retention.run import retention_run
+
     return [
         (max(2.0, min(30.0, settings.JOB_LEASE_S / 3)), _resume_stalled),
         (60.0, _sweep_uploads),
         (60.0, _sweep_scratch),
+        (24 * 3600.0, retention_run),  # expired shares, retention, withdrawn consent
     ]
 
 

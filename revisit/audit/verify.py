@@ -227,7 +227,7 @@ def verify_log(
             checked += 1
         if head is None:
             if checked:
-                raise _Failure("the head row is missing", seq=None)
+                raise _Failure("the head row, which names the last entry, is missing", seq=checked)
         elif head.seq > checked:
             raise _Failure("entries after this point are missing", seq=checked + 1)
         elif head.seq < checked:

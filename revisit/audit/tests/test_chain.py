@@ -83,4 +83,4 @@ def test_it_notices_a_missing_head_row():
     _record(2)
     AuditHead.objects.all().delete()  # the head row has no trigger: appends must move it
     result = audit_verify()
-    assert not result.ok and "head row is missing" in result.problem
+    assert not result.ok and result.first_bad_seq == 2 and "head row" in result.problem

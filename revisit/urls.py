@@ -16,6 +16,7 @@ urlpatterns = [
     path("recordings/", include("revisit.recordings.urls")),
     path("sessions/", include("revisit.review.urls")),
     path("", include("revisit.retention.urls")),  # consents, legal holds, retention policy
+    path("practice/audit/", include("revisit.audit.urls")),
     path("", include("revisit.accounts.urls")),
 ]
 

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "django_tasks",
     "django_tasks_db",
     "revisit.accounts",
@@ -179,6 +180,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "revisit.accounts.middleware.SessionLifetimeMiddleware",
     "revisit.accounts.middleware.IdleTimeoutMiddleware",
     "revisit.accounts.middleware.MfaRequiredMiddleware",
     "revisit.accounts.middleware.PrivatePagesMiddleware",
@@ -258,7 +260,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions whose stored expiry never moves past sign-in + SESSION_COOKIE_AGE.
+SESSION_ENGINE = "revisit.accounts.session_store"
 SESSION_COOKIE_AGE = envint("REVISIT_SESSION_MAX_AGE_S", 12 * 3600)  # absolute lifetime
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

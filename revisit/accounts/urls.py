@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from revisit.accounts import views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("invite/accept/", views.invitation_accept, name="invitation_accept"),
     path("invite/<str:key>/", views.invitation_open, name="invitation_open"),
     path("quick-exit/", views.quick_exit, name="quick_exit"),
+    path("", include("revisit.accounts.urls_sessions")),
 ]

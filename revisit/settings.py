@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "revisit.vault",
     "revisit.recordings",
     "revisit.review",
+    "revisit.breakglass",
     "revisit.retention",
     "revisit.api",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("recordings/", include("revisit.recordings.capture_urls")),
     path("recordings/", include("revisit.recordings.urls")),
     path("sessions/", include("revisit.review.urls")),
+    path("emergency-access/", include("revisit.breakglass.urls")),
     path("", include("revisit.retention.urls")),  # consents, legal holds, retention policy
     path("practice/audit/", include("revisit.audit.urls")),
     path("", include("revisit.accounts.urls")),

@@ -51,7 +51,9 @@ class Grant:
     disposition: str
 
 
-def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
+def _touch_viewing(
+    user: User, rendition: Any, share: Any, flags: dict[str, str] | None = None
+) -> None:
     now = timezone.now()
     recent = (
         PlaybackSession.objects.filter(
@@ -77,6 +79,7 @@ def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
                 "rendition": str(rendition.pk),
                 "kind": rendition.kind,
                 "viewing": str(viewing.pk),
+                **(flags or {}),  # e.g. the emergency-access grant (Access.audit_detail)
             },
         )
 
@@ -135,7 +138,7 @@ def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
                 "Unavailable",
                 "This recording cannot be played right now. The practice has been told.",
             )
-        _touch_viewing(user, rendition, access.share)
+        _touch_viewing(user, rendition, access.share, access.audit_detail)
         query = scope.get("query_string", b"").decode("latin-1")
         download = access.allow_download and "download=1" in query.split("&")
         return Grant(

@@ -4,6 +4,9 @@
 - a supervisor of that therapist, while the client's supervision consent stands: the full version;
 - its client, while an active share (not expired, not revoked) exists: the client's version (with
   held-back ranges removed, once the therapist has held anything back), within the share's options;
+- a practice admin of its practice, while they hold an active emergency-access grant for its client
+  (not ended, not expired; `revisit.breakglass`): the full version, read-only, never as a download;
+  whatever they open is audited with the grant's id (`Access.audit_detail`);
 - anyone else: nothing, and no hint that it exists.
 """
 
@@ -15,6 +18,7 @@ from uuid import UUID
 from django.utils import timezone
 
 from revisit.accounts.models import Role, Supervision, User
+from revisit.breakglass.selectors import active_grant
 from revisit.ids import parse_id
 from revisit.recordings.models import ConsentScope, Recording, Rendition, RenditionKind
 from revisit.review.models import Share
@@ -35,10 +39,16 @@ class Access:
     allow_video: bool = True
     allow_transcript: bool = True
     allow_download: bool = True
+    break_glass: str | None = None  # the emergency-access grant this access rests on
 
     @property
     def is_client(self) -> bool:
         return self.as_role == Role.CLIENT
+
+    @property
+    def audit_detail(self) -> dict[str, str]:
+        """What every audit entry of an access made under this decision must also carry."""
+        return {"break_glass": self.break_glass} if self.break_glass else {}
 
     def allows(self, kind: str) -> bool:
         if kind == RenditionKind.VIDEO or kind == RenditionKind.POSTER:
@@ -92,6 +102,11 @@ def access_for(user: User, recording: Recording) -> Access | None:
             allow_transcript=share.allow_transcript,
             allow_download=share.allow_download,
         )
+    if user.role == Role.ADMIN:
+        grant = active_grant(admin=user, client_id=recording.client_id)
+        if grant is None:
+            return None
+        return Access(recording, Role.ADMIN, FULL, allow_download=False, break_glass=str(grant.pk))
     return None
 
 

@@ -61,7 +61,11 @@ def make_recording(
         world.mallory if client.practice_id == world.other_practice.pk else world.alice
     )
     consent(
-        world, client, ConsentScope.RECORDING, ConsentScope.CLIENT_REVIEW, ConsentScope.TRANSCRIPTION
+        world,
+        client,
+        ConsentScope.RECORDING,
+        ConsentScope.CLIENT_REVIEW,
+        ConsentScope.TRANSCRIPTION,
     )
     practice_id = client.practice_id
     original = vault.vault_seal_bytes(

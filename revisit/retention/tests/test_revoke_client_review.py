@@ -1,4 +1,4 @@
-"""Withdrawing consent to review ends every share of that client at once, in the same transaction."""
+"""Withdrawing consent to review ends every share of that client at once, in one transaction."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def test_it_ends_every_share_of_the_client_and_the_next_request_gets_404(world: 
     assert media_get(f"/media/{video.pk}", {**bearer, "Range": "bytes=0-9"}).status == 206
     assert carol_api.get(f"/api/v1/recordings/{two.carol.pk}").status_code == 200
 
-    outcome = consent_revoke(client=world.carol, scope=ConsentScope.CLIENT_REVIEW, actor=world.carol)
+    outcome = consent_revoke(
+        client=world.carol, scope=ConsentScope.CLIENT_REVIEW, actor=world.carol
+    )
 
     assert outcome.revoked and outcome.shares_ended == 2
     assert media_get(f"/media/{video.pk}", {**bearer, "Range": "bytes=10-19"}).status == 404

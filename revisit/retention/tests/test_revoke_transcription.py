@@ -13,8 +13,8 @@ from revisit.recordings.consent import consent_give, consent_revoke
 from revisit.recordings.models import ConsentMethod, ConsentScope, Rendition
 from revisit.recordings.pipeline import Job, StepSkipped, step_transcript
 from revisit.retention.models import DeletionReason, DeletionRecord
-from revisit.retention.services import legal_hold_place, legal_hold_release
 from revisit.retention.run import retention_run
+from revisit.retention.services import legal_hold_place, legal_hold_release
 from revisit.retention.tests.conftest import MEDIA_KINDS, TEXT_KINDS, Two, make_recording, readable
 from revisit.testing.actors import World, api_client, assert_audited
 
@@ -34,7 +34,9 @@ def test_it_shreds_transcripts_captions_chapters_and_search_of_every_recording(
     alice = api_client(world.alice)
     assert alice.get(f"/api/v1/recordings/{two.carol.pk}/transcript").status_code == 200
 
-    outcome = consent_revoke(client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol)
+    outcome = consent_revoke(
+        client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol
+    )
 
     assert outcome.transcripts_deleted == 2 and outcome.held == 0
     assert not any(readable(r.sealed) for r in texts)
@@ -69,10 +71,14 @@ def test_it_audits_each_shredding_in_the_revocations_transaction(world: World, t
 def test_it_rolls_everything_back_if_the_transaction_fails(world: World, two: Two):
     from django.db import transaction
 
+    def revoke_then_fail() -> None:
+        with transaction.atomic():
+            consent_revoke(client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol)
+            raise RuntimeError("the request failed after the revoke")
+
     before = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        consent_revoke(client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol)
-        raise RuntimeError("the request failed after the revoke")
+    with pytest.raises(RuntimeError):
+        revoke_then_fail()
     texts = Rendition.objects.filter(recording=two.carol, kind__in=TEXT_KINDS)
     assert texts.count() == 8 and all(readable(r.sealed) for r in texts)
     assert AuditEvent.objects.count() == before
@@ -116,7 +122,9 @@ def test_a_legal_hold_keeps_them_until_it_is_lifted(world: World, two: Two):
         return Rendition.objects.filter(recording=two.carol, kind__in=TEXT_KINDS)
 
     hold = legal_hold_place(actor=world.alice, client=world.carol, reason="records request")
-    outcome = consent_revoke(client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol)
+    outcome = consent_revoke(
+        client=world.carol, scope=ConsentScope.TRANSCRIPTION, actor=world.carol
+    )
     assert outcome.revoked and outcome.held == 1 and outcome.transcripts_deleted == 0
     assert texts().count() == 8 and all(readable(r.sealed) for r in texts())
 

@@ -265,20 +265,39 @@ def token_create(
     return IssuedToken(token=token, plaintext=plaintext)
 
 
-def token_authenticate(*, raw: str) -> User | None:
-    """The active user a bearer token belongs to, or None for anything malformed or unusable."""
+TOKEN_TOUCH_EVERY = timedelta(minutes=5)  # how coarse a token's last-used time is
+
+
+@dataclass(frozen=True)
+class TokenClaim:
+    """A well-formed bearer token, taken apart: its public prefix and the digest to compare."""
+
+    prefix: str
+    digest: str
+
+
+def token_parse(*, raw: str) -> TokenClaim | None:
+    """Split a presented token; None for anything that is not shaped like one of ours."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     prefix, sep, _ = raw[len(TOKEN_PREFIX) :].partition("_")
     if not sep or len(prefix) != 12:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or not constant_time_compare(token.digest, _digest("api-token", raw)):
+    return TokenClaim(prefix=prefix, digest=_digest("api-token", raw))
+
+
+def token_authenticate(*, raw: str) -> User | None:
+    """The active user a bearer token belongs to, or None for anything malformed or unusable."""
+    claim = token_parse(raw=raw)
+    if claim is None:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=claim.prefix).first()
+    if token is None or not constant_time_compare(token.digest, claim.digest):
         return None
     now = timezone.now()
     if not token.is_usable(now) or not token.user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 

@@ -42,6 +42,9 @@ NOT_AUTHENTICATED = Refusal(
 )
 
 
+MFA_MISSING = Refusal(403, "Forbidden", "Set up two-factor authentication in the portal first.")
+
+
 def _csrf_refusal(request: ASGIRequest) -> Refusal | None:
     def unused(_: Any) -> HttpResponse:
         return HttpResponse()
@@ -56,8 +59,14 @@ def _csrf_refusal(request: ASGIRequest) -> Refusal | None:
     )
 
 
-def authenticate_scope(scope: dict[str, Any], *, touch: bool = True) -> User | Refusal:
-    """The user a raw ASGI request acts for, or why it is refused (never cached)."""
+def authenticate_scope(
+    scope: dict[str, Any], *, touch: bool = True, check_mfa: bool = True
+) -> User | Refusal:
+    """The user a raw ASGI request acts for, or why it is refused (never cached).
+
+    ``check_mfa=False`` leaves the staff-MFA rule to the caller (the media handler checks it in
+    its own grant query).
+    """
     request = ASGIRequest(scope, io.BytesIO(b""))
     header = request.headers.get("Authorization")
     if header is not None:
@@ -84,6 +93,6 @@ def authenticate_scope(scope: dict[str, Any], *, touch: bool = True) -> User | R
         if touch and request.headers.get("X-Revisit-Background") != "1":
             request.session[SESSION_LAST_SEEN] = now
             request.session.save()
-    if user_requires_mfa(user) and not has_mfa(user):
-        return Refusal(403, "Forbidden", "Set up two-factor authentication in the portal first.")
+    if check_mfa and user_requires_mfa(user) and not has_mfa(user):
+        return MFA_MISSING
     return user

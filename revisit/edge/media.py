@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from itertools import islice
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.core.mail import send_mail
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from revisit.accounts.models import Role, User
+from revisit.accounts.models import ApiToken, Role, User
+from revisit.accounts.selectors import has_mfa
+from revisit.accounts.services import token_parse, user_requires_mfa
 from revisit.audit.events import Event
 from revisit.audit.services import audit_record
 from revisit.edge import threads
 from revisit.edge.asgi_io import header_map, problem_body
-from revisit.edge.auth import Refusal, authenticate_scope
+from revisit.edge.auth import MFA_MISSING, NOT_AUTHENTICATED, Refusal, authenticate_scope
+from revisit.edge.grant import Caller, FastGrant, fast_grant, token_caller
+from revisit.ids import parse_id
 from revisit.lib import sealed
 from revisit.lib.blobstore import BlobStoreError
 from revisit.lib.http_range import decide_range
+from revisit.recordings.models import CONTENT_TYPES, Rendition, RenditionKind
 from revisit.review.access import rendition_access
 from revisit.review.models import PlaybackSession
 from revisit.vault import services as vault
@@ -40,7 +42,6 @@ log = logging.getLogger("revisit.media")
 PREFIX = "/media/"
 VIEWING_GAP = timedelta(minutes=30)  # a new viewing (and audit event) after this much quiet
 TOUCH_EVERY = timedelta(seconds=60)
-BATCH_CHUNKS = 8  # 512 KiB of plaintext per thread hop
 
 
 @dataclass
@@ -49,11 +50,30 @@ class Grant:
     etag: str
     content_type: str
     disposition: str
+    local: bool  # the blob store reads local files (fast enough to read on the event loop)
 
 
-def _touch_viewing(
-    user: User, rendition: Any, share: Any, flags: dict[str, str] | None = None
+def _audit_viewing(
+    *,
+    actor: Any,
+    practice: Any,
+    recording_id: Any,
+    rendition_id: Any,
+    kind: str,
+    viewing_id: Any,
 ) -> None:
+    """One audit entry per viewing (not per range request), in the caller's transaction."""
+    audit_record(
+        event=Event.PLAYBACK_STARTED if kind in ("video", "audio") else Event.TRANSCRIPT_VIEWED,
+        actor=actor,
+        practice=practice,
+        subject_type="recording",
+        subject_id=str(recording_id),
+        detail={"rendition": str(rendition_id), "kind": kind, "viewing": str(viewing_id)},
+    )
+
+
+def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
     now = timezone.now()
     recent = (
         PlaybackSession.objects.filter(
@@ -68,19 +88,13 @@ def _touch_viewing(
         return
     with transaction.atomic():
         viewing = PlaybackSession.objects.create(user=user, rendition=rendition, share=share)
-        audit_record(
-            event=Event.PLAYBACK_STARTED
-            if rendition.kind in ("video", "audio")
-            else Event.TRANSCRIPT_VIEWED,
+        _audit_viewing(
             actor=user,
             practice=user.practice_id,
-            subject=rendition.recording,
-            detail={
-                "rendition": str(rendition.pk),
-                "kind": rendition.kind,
-                "viewing": str(viewing.pk),
-                **(flags or {}),  # e.g. the emergency-access grant (Access.audit_detail)
-            },
+            recording_id=rendition.recording_id,
+            rendition_id=rendition.pk,
+            kind=rendition.kind,
+            viewing_id=viewing.pk,
         )
 
 
@@ -118,35 +132,116 @@ def _report_tampering(user: User, rendition: Any, error: Exception) -> None:
             )
 
 
+NOT_FOUND = Refusal(404, "Not Found", "There is nothing here, or you may not see it.")
+UNAVAILABLE = Refusal(
+    503, "Unavailable", "This recording cannot be played right now. The practice has been told."
+)
+
+
+def _identify(scope: dict[str, Any], now: datetime) -> tuple[Caller, User | None] | Refusal:
+    """Who the request acts for. Bearer tokens take the one-query path; sessions go by Django."""
+    header = header_map(scope).get("authorization")
+    if header is None:
+        user = authenticate_scope(scope, touch=False, check_mfa=False)
+        if isinstance(user, Refusal):
+            return user
+        return Caller(user_id=user.pk, role=user.role, practice_id=user.practice_id), user
+    kind, _, raw = header.partition(" ")
+    claim = token_parse(raw=raw.strip()) if kind.lower() == "bearer" else None
+    caller = None if claim is None else token_caller(claim=claim, now=now)
+    if caller is None:
+        return NOT_AUTHENTICATED
+    if caller.token_stale and caller.token_id is not None:
+        ApiToken.objects.filter(pk=caller.token_id).update(last_used_at=now)
+    return caller, None
+
+
+def _grant(reader: sealed.SealedReader, sealed_id: Any, content_type: str, download: bool) -> Grant:
+    return Grant(
+        reader=reader,
+        etag=f'"{UUID(str(sealed_id)).hex}"',
+        content_type=content_type,
+        disposition="attachment" if download else "inline",
+        local=vault.blobstore().local,
+    )
+
+
+def _wants_download(scope: dict[str, Any]) -> bool:
+    return "download=1" in scope.get("query_string", b"").decode("latin-1").split("&")
+
+
+def _authorize_fast(scope: dict[str, Any], caller: Caller, fast: FastGrant) -> Grant | Refusal:
+    try:
+        reader = vault.vault_reader(fast.sealed)
+    except (sealed.SealedError, BlobStoreError) as exc:
+        rendition = Rendition.objects.select_related("recording").get(pk=fast.rendition_id)
+        _report_tampering(User.objects.get(pk=caller.user_id), rendition, exc)
+        return UNAVAILABLE
+    now = timezone.now()
+    if fast.viewing_id is None:
+        with transaction.atomic():
+            viewing = PlaybackSession.objects.create(
+                user_id=caller.user_id, rendition_id=fast.rendition_id, share_id=fast.share_id
+            )
+            _audit_viewing(
+                actor=caller.user_id,
+                practice=caller.practice_id,
+                recording_id=fast.recording_id,
+                rendition_id=fast.rendition_id,
+                kind=fast.kind,
+                viewing_id=viewing.pk,
+            )
+    elif fast.viewing_stale:
+        PlaybackSession.objects.filter(pk=fast.viewing_id).update(last_seen_at=now)
+    content_type = CONTENT_TYPES[RenditionKind(fast.kind)]
+    download = fast.allow_download and _wants_download(scope)
+    return _grant(reader, fast.sealed.id, content_type, download)
+
+
+def _authorize_fully(scope: dict[str, Any], user: User, rendition_id: UUID) -> Grant | Refusal:
+    """Every rule of `revisit.review.access`, for whatever the one-query path did not decide."""
+    if user_requires_mfa(user) and not has_mfa(user):
+        return MFA_MISSING
+    found = rendition_access(user=user, rendition_id=rendition_id)
+    if found is None:
+        return NOT_FOUND
+    rendition, access = found
+    try:
+        reader = vault.vault_reader(rendition.sealed)
+    except (sealed.SealedError, BlobStoreError) as exc:
+        _report_tampering(user, rendition, exc)
+        return UNAVAILABLE
+    _touch_viewing(user, rendition, access.share)
+    download = access.allow_download and _wants_download(scope)
+    return _grant(reader, rendition.sealed_id, rendition.content_type, download)
+
+
 def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
     """All database work of one media request, in one worker-thread hop."""
     close_old_connections()
     try:
-        user = authenticate_scope(scope, touch=False)
-        if isinstance(user, Refusal):
-            return user
-        found = rendition_access(user=user, rendition_id=rendition_id)
-        if found is None:
-            return Refusal(404, "Not Found", "There is nothing here, or you may not see it.")
-        rendition, access = found
-        try:
-            reader = vault.vault_reader(rendition.sealed)
-        except (sealed.SealedError, BlobStoreError) as exc:
-            _report_tampering(user, rendition, exc)
-            return Refusal(
-                503,
-                "Unavailable",
-                "This recording cannot be played right now. The practice has been told.",
-            )
-        _touch_viewing(user, rendition, access.share, access.audit_detail)
-        query = scope.get("query_string", b"").decode("latin-1")
-        download = access.allow_download and "download=1" in query.split("&")
-        return Grant(
-            reader=reader,
-            etag=f'"{UUID(str(rendition.sealed_id)).hex}"',
-            content_type=rendition.content_type,
-            disposition="attachment" if download else "inline",
+        pk = parse_id(rendition_id)
+        now = timezone.now()
+        identified = _identify(scope, now)
+        if isinstance(identified, Refusal):
+            return identified
+        caller, user = identified
+        if pk is None:
+            return NOT_FOUND
+        fast = fast_grant(
+            caller=caller,
+            rendition_id=pk,
+            now=now,
+            viewing_gap=VIEWING_GAP,
+            touch_every=TOUCH_EVERY,
         )
+        if fast is not None:
+            return _authorize_fast(scope, caller, fast)
+        if user is None:
+            user = User.objects.filter(pk=caller.user_id, is_active=True).first()
+            if user is None:
+                return NOT_AUTHENTICATED
+        return _authorize_fully(scope, user, pk)
     finally:
         close_old_connections()
 
@@ -171,9 +266,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         )
         return
     rendition_id = scope["path"][len(PREFIX) :].strip("/")
-    grant = await sync_to_async(authorize, thread_sensitive=False, executor=threads.MEDIA)(
-        scope, rendition_id
-    )
+    # One hop to a database thread (plain run_in_executor: asgiref's context copying costs more
+    # than the query on this path).
+    loop = asyncio.get_running_loop()
+    grant = await loop.run_in_executor(threads.MEDIA, authorize, scope, rendition_id)
     if isinstance(grant, Refusal):
         await _refuse(send, grant)
         return
@@ -198,13 +294,17 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     first, last = decision.span
-    chunks: Iterator[bytes] = grant.reader.iter_range(first, last + 1)
+    batches = grant.reader.iter_range_batches(first, last + 1)
     try:
         while True:
-            batch = await asyncio.to_thread(lambda: list(islice(chunks, BATCH_CHUNKS)))
-            if not batch:
+            # A local store's reads come from the page cache in well under a millisecond, so
+            # they are decrypted right here; a network store's reads wait in a worker thread.
+            body = (
+                next(batches, None) if grant.local else await asyncio.to_thread(next, batches, None)
+            )
+            if body is None:
                 break
-            await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})
+            await send({"type": "http.response.body", "body": body, "more_body": True})
     except sealed.SealedError as exc:
         # A chunk failed its check after the headers went out: stop; never send unverified bytes.
         log.error("integrity failure while streaming: %s", type(exc).__name__)

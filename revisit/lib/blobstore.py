@@ -104,6 +104,9 @@ class BlobStore(Protocol):
     never a mix and never a partial object.
     """
 
+    local: bool
+    """Whether reads are local-disk reads: short enough that an event loop may make them."""
+
     def put_file(self, key: str, path: Path) -> int:
         """Store the content of the file at ``path``; return its size in bytes."""
         ...

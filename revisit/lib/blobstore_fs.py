@@ -56,6 +56,8 @@ def _fsync_dir(path: Path) -> None:
 class FileBlobStore:
     """Blobs as files under ``root`` (created mode 0700 if absent)."""
 
+    local = True  # reads are local-disk reads, usually from the page cache
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 

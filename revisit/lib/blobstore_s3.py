@@ -105,6 +105,8 @@ def _read_full(src: BinaryIO, size: int) -> bytes:
 class S3BlobStore:
     """Blobs as objects in ``bucket`` at ``endpoint_url``."""
 
+    local = False  # every read is a request over the network
+
     def __init__(
         self,
         *,

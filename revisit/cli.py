@@ -187,6 +187,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         from revisit.demo import demo_create, describe
 
         print(describe(demo_create(), url=url), flush=True)
+    from revisit.audit.services import audit_checkpoint
+
+    audit_checkpoint()  # makes the audit signing key on first use; the worker signs from now on
     print(f"Revisit is running at {url} (web and worker). Press Ctrl+C to stop.", flush=True)
     print(f"Data folder: {settings.DATA_DIR}", flush=True)
     return _run_together(
@@ -204,9 +207,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     prepare()
     from django.conf import settings
 
+    from revisit.audit.services import audit_checkpoint
     from revisit.demo import demo_create, describe
 
     print(describe(demo_create(), url=settings.PUBLIC_URL))
+    audit_checkpoint()  # sign what the demo wrote (makes the audit signing key on first use)
     return 0
 
 
@@ -231,15 +236,28 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     prepare()
     from revisit.audit.services import audit_verify
 
+    # Sequence numbers, key ids and fixed phrases only: nothing from the entries themselves.
     result = audit_verify()
     if args.json:
         print(json.dumps(result.__dict__))
     elif result.ok:
-        print(f"audit log verified: {result.checked} entries, chain intact")
+        plural = "" if result.checkpoints == 1 else "s"
+        signed = (
+            f"{result.checkpoints} signed checkpoint{plural} (key {result.key_id[:16]}), "
+            f"the latest at entry {result.latest_checkpoint}"
+            if result.checkpoints
+            else "no signed checkpoints yet"
+        )
+        print(f"audit log verified: {result.checked} entries, chain intact; {signed}")
     else:
+        where = (
+            f"checkpoint at entry {result.first_bad_checkpoint}"
+            if result.first_bad_seq is None
+            else f"entry {result.first_bad_seq}"
+        )
         print(
-            f"audit log FAILED at entry {result.first_bad_seq}: {result.problem} "
-            f"({result.checked} entries checked before it)"
+            f"audit log FAILED at {where}: {result.problem} "
+            f"({result.checked} entries and {result.checkpoints} checkpoints verified before it)"
         )
     return 0 if result.ok else 1
 
@@ -439,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = add("audit", lambda a: _fail("use `revisit audit verify`"), "check the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser(
-        "verify", help="recompute the hash chain; name the first bad entry"
+        "verify",
+        help="recompute the hash chain, check signed checkpoints; name the first bad entry",
     )
     verify.set_defaults(func=cmd_audit_verify)
     verify.add_argument("--json", action="store_true")

@@ -33,6 +33,12 @@ def _sweep_scratch() -> object:
     return sweep_scratch()
 
 
+def _audit_checkpoint() -> object:
+    from revisit.audit.services import audit_checkpoint
+
+    return audit_checkpoint()  # signs only when entries were added since the last checkpoint
+
+
 def periodic() -> list[tuple[float, Callable[[], object]]]:
     """(every N seconds, job). Stalled jobs are looked for a few times per lease."""
     from django.conf import settings
@@ -43,6 +49,7 @@ def periodic() -> list[tuple[float, Callable[[], object]]]:
         (max(2.0, min(30.0, settings.JOB_LEASE_S / 3)), _resume_stalled),
         (60.0, _sweep_uploads),
         (60.0, _sweep_scratch),
+        (600.0, _audit_checkpoint),
         (24 * 3600.0, retention_run),  # expired shares, retention, withdrawn consent
     ]
 

@@ -18,6 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revisit.settings")
 django_application = get_asgi_application()
 
 from revisit.edge import media, uploads  # noqa: E402  (needs Django set up first)
+from revisit.edge.allocator import tune_allocator  # noqa: E402
+
+tune_allocator()  # this process serves media: keep large buffers in the heap (see the module)
 
 
 async def _lifespan(receive: Any, send: Any) -> None:

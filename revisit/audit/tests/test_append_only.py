@@ -5,6 +5,7 @@ PostgreSQL pass of scripts/test)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_it_refuses_changes_made_through_the_orm(key_file: Path):
     assert checkpoint is not None
     entry = AuditEvent.objects.get(seq=1)
     entry.subject_id = "changed"
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         entry.save,
         AuditEvent.objects.filter(seq=2).delete,
         lambda: AuditEvent.objects.update(subject_type="x"),

@@ -113,7 +113,8 @@ def test_it_catches_a_rewritten_and_rehashed_chain(demo_folder: Path, tmp_path: 
     data_dir = _copy(demo_folder, tmp_path)
     db = sqlite3.connect(data_dir / "revisit.sqlite3", isolation_level=None)
     entries = _rows(db)
-    prev, statements = chain.GENESIS, []
+    prev = chain.GENESIS
+    statements: list[tuple[str, tuple[object, ...]]] = []
     for entry in entries:
         subject_id = "forged" if entry.seq == 2 else entry.subject_id
         forged = EntryRow(**{**entry.__dict__, "subject_id": subject_id, "prev_hash": prev})

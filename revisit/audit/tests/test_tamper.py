@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -56,7 +57,7 @@ def _flip_hex(value: str, rng: random.Random) -> str:
     return value[:i] + ("0" if value[i] != "0" else "1") + value[i + 1 :]
 
 
-def _changed(rng: random.Random, entry: EntryRow, name: str) -> object:
+def _changed(rng: random.Random, entry: EntryRow, name: str) -> Any:
     value = getattr(entry, name)
     if name == "seq":
         return value + rng.choice([-1, 1, 2, 1000])
@@ -203,7 +204,7 @@ def checkpoint_field(rng: random.Random, log: LogCopy) -> tuple[LogCopy, int | N
     c = rng.randrange(len(log.checkpoints))
     cp = log.checkpoints[c]
     name = rng.choice(CHECKPOINT_FIELDS)
-    value: object
+    value: Any
     if name in ("seq", "prev_seq"):
         value = getattr(cp, name) + rng.choice([-1, 1, 3])
     elif name == "at":

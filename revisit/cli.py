@@ -97,6 +97,13 @@ def _recover_after_a_crash() -> None:
         )
 
 
+def _startup_checks() -> None:
+    """Refuse to serve a configuration that fails a system check (revisit.security.checks)."""
+    from revisit.security.startup import startup_checks
+
+    startup_checks()
+
+
 def _default_public_url(args: argparse.Namespace) -> None:
     # Links in emails and the trusted origin follow the port actually served, unless set.
     os.environ.setdefault("REVISIT_PUBLIC_URL", f"http://{args.host}:{args.port}")
@@ -105,6 +112,7 @@ def _default_public_url(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> NoReturn:
     _default_public_url(args)
     prepare(static=True)
+    _startup_checks()
     _recover_after_a_crash()
     os.execv(sys.executable, _server_command(args.host, args.port, args.workers))  # noqa: S606
 
@@ -179,6 +187,7 @@ def _run_together(commands: dict[str, list[str]]) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     _default_public_url(args)
     prepare(static=True)
+    _startup_checks()
     _recover_after_a_crash()
     from django.conf import settings
 

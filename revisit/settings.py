@@ -167,10 +167,12 @@ INSTALLED_APPS = [
     "revisit.breakglass",
     "revisit.retention",
     "revisit.api",
+    "revisit.security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "revisit.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "revisit.api.middleware.ProblemJsonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -279,7 +281,11 @@ if HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = envint("REVISIT_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a promise about the whole registrable domain (every subdomain, HTTPS only)
+    # that takes 6-12 weeks to undo (https://hstspreload.org/removal): the practice's decision
+    # for its own domain, not this application's. So Django's reminder (W021) is silenced.
     SECURE_HSTS_PRELOAD = False
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 else:
     SESSION_COOKIE_NAME = "revisit-session"
     CSRF_COOKIE_NAME = "revisit-csrf"
@@ -372,6 +378,37 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# --- Permissions-Policy: powerful browser features, off unless a page needs them ---------------
+# Sent on every response by revisit.security.middleware; checked at start-up (revisit.security).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": ["self"],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],  # the player's full-screen button
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": ["self"],
+    "publickey-credentials-create": ["self"],  # passkeys (WebAuthn)
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+# The in-browser recorder (static/js/recorder.js) asks for the camera and microphone, and for a
+# shared tab's sound to record the other side of a video call: only on its own pages.
+PERMISSIONS_POLICY_BY_PATH: dict[str, dict[str, list[str]]] = {
+    "/recordings/new/": {"camera": ["self"], "microphone": ["self"], "display-capture": ["self"]},
 }
 
 # --- Internationalisation -------------------------------------------------------------------------

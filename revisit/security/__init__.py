@@ -1,0 +1,1 @@
+"""Hardening: response headers, start-up checks of the configuration, authorization tests."""

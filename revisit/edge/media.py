@@ -61,6 +61,7 @@ def _audit_viewing(
     rendition_id: Any,
     kind: str,
     viewing_id: Any,
+    flags: dict[str, str] | None = None,
 ) -> None:
     """One audit entry per viewing (not per range request), in the caller's transaction."""
     audit_record(
@@ -69,11 +70,18 @@ def _audit_viewing(
         practice=practice,
         subject_type="recording",
         subject_id=str(recording_id),
-        detail={"rendition": str(rendition_id), "kind": kind, "viewing": str(viewing_id)},
+        detail={
+            "rendition": str(rendition_id),
+            "kind": kind,
+            "viewing": str(viewing_id),
+            **(flags or {}),  # e.g. the emergency-access grant (Access.audit_detail)
+        },
     )
 
 
-def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
+def _touch_viewing(
+    user: User, rendition: Any, share: Any, flags: dict[str, str] | None = None
+) -> None:
     now = timezone.now()
     recent = (
         PlaybackSession.objects.filter(
@@ -95,6 +103,7 @@ def _touch_viewing(user: User, rendition: Any, share: Any) -> None:
             rendition_id=rendition.pk,
             kind=rendition.kind,
             viewing_id=viewing.pk,
+            flags=flags,
         )
 
 
@@ -211,7 +220,7 @@ def _authorize_fully(scope: dict[str, Any], user: User, rendition_id: UUID) -> G
     except (sealed.SealedError, BlobStoreError) as exc:
         _report_tampering(user, rendition, exc)
         return UNAVAILABLE
-    _touch_viewing(user, rendition, access.share)
+    _touch_viewing(user, rendition, access.share, access.audit_detail)
     download = access.allow_download and _wants_download(scope)
     return _grant(reader, rendition.sealed_id, rendition.content_type, download)
 

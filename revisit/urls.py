@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from revisit.api.api import api
 from revisit.api.problems import problem
@@ -11,6 +12,13 @@ from revisit.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    # allauth's own sessions page would end sessions without an audit entry: the portal's
+    # page (with the audit) answers at its address instead.
+    path(
+        "accounts/sessions/",
+        RedirectView.as_view(pattern_name="sessions"),
+        name="usersessions_list",
+    ),
     path("accounts/", include("allauth.urls")),
     path("recordings/", include("revisit.recordings.capture_urls")),
     path("recordings/", include("revisit.recordings.urls")),

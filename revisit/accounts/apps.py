@@ -9,4 +9,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from revisit.accounts import receivers  # noqa: F401  (connects the MFA audit receivers)
+        from revisit.accounts import (  # noqa: F401  (connect the audit receivers)
+            receivers,
+            signin_receivers,
+        )

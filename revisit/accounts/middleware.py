@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from revisit.accounts import signin_receivers  # noqa: F401  (connects the sign-in receivers)
 from revisit.accounts.models import User
 from revisit.accounts.selectors import has_mfa
 from revisit.accounts.services import user_requires_mfa

@@ -140,7 +140,12 @@ def _read(request: HttpRequest, access: Access, kind: RenditionKind) -> bytes:
             actor=user,
             practice=user.practice_id,
             subject=access.recording,
-            detail={"rendition": str(rendition.pk), "kind": str(kind), "via": "api"},
+            detail={
+                "rendition": str(rendition.pk),
+                "kind": str(kind),
+                "via": "api",
+                **access.audit_detail,  # e.g. the emergency-access grant it was read under
+            },
         )
     return vault_read_bytes(rendition.sealed)
 

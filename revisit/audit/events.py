@@ -58,6 +58,9 @@ class Event(IntEnum):
     OBJECT_SHREDDED = 505
     # 6xx retention
     RETENTION_RUN = 601
+    LEGAL_HOLD_PLACED = 602
+    LEGAL_HOLD_RELEASED = 603
+    RETENTION_POLICY_CHANGED = 604
 
     @property
     def label(self) -> str:

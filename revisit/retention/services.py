@@ -1,8 +1,8 @@
 """Retention policy and legal holds: the writes, each audited in its own transaction.
 
-The audit log has no codes of its own yet for holds and policy changes, so they are recorded as
-RETENTION_RUN entries whose detail names the action (`legal_hold_placed`, `legal_hold_released`,
-`policy_changed`). Details carry ids and numbers only: a hold's reason is never in the log.
+Holds and policy changes have audit codes of their own (LEGAL_HOLD_PLACED, LEGAL_HOLD_RELEASED,
+RETENTION_POLICY_CHANGED); each detail also names the action. Details carry ids and numbers only:
+a hold's reason is never in the log.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def policy_update(
         if changed:
             Practice.objects.filter(pk=practice.pk).update(**changed)
             audit_record(
-                event=Event.RETENTION_RUN,
+                event=Event.RETENTION_POLICY_CHANGED,
                 actor=actor,
                 practice=practice.pk,
                 subject=practice,
@@ -115,7 +115,7 @@ def legal_hold_place(
             placed_by=actor,
         )
         audit_record(
-            event=Event.RETENTION_RUN,
+            event=Event.LEGAL_HOLD_PLACED,
             actor=actor,
             practice=client.practice_id,
             subject=hold,
@@ -142,7 +142,7 @@ def legal_hold_release(*, hold: LegalHold, actor: User) -> bool:
         )
         if released:
             audit_record(
-                event=Event.RETENTION_RUN,
+                event=Event.LEGAL_HOLD_RELEASED,
                 actor=actor,
                 practice=hold.practice_id,
                 subject=hold,

@@ -43,3 +43,14 @@ def test_it_records_granting_and_ending(world: World):
         for e in AuditEvent.objects.filter(event=int(Event.BREAK_GLASS), subject_id=str(grant.pk))
     ]
     assert actions == ["granted", "ended"]
+
+
+def test_it_marks_transcripts_read_through_the_api_with_the_grant(world: World, ready: Ready):
+    from revisit.testing.actors import api_client
+
+    grant = grant_for(world.ada, world.carol)
+    response = api_client(world.ada).get(f"/api/v1/recordings/{ready.recording.pk}/captions.vtt")
+    assert response.status_code == 200
+    read = assert_audited(Event.TRANSCRIPT_VIEWED, actor=world.ada)
+    assert read.detail["via"] == "api"
+    assert read.detail["break_glass"] == str(grant.pk)

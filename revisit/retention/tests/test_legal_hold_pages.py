@@ -29,7 +29,7 @@ def test_it_places_a_hold_on_every_recording_of_a_client(world: World):
         None,
         world.alice.pk,
     )
-    entry = assert_audited(Event.RETENTION_RUN, actor=world.alice, subject=hold)
+    entry = assert_audited(Event.LEGAL_HOLD_PLACED, actor=world.alice, subject=hold)
     assert entry.detail["action"] == "legal_hold_placed"
     assert "Records request" not in str(entry.detail)  # the reason stays out of the log
     assert "Records request 2031-4" in alice.get(url(world)).content.decode()
@@ -94,7 +94,7 @@ def test_an_admin_holds_any_client_and_the_therapist_cannot_release_it(world: Wo
     assert ada.post(f"/holds/{hold.pk}/release/").status_code == 302
     hold.refresh_from_db()
     assert hold.released_at is not None and hold.released_by_id == world.ada.pk
-    entry = assert_audited(Event.RETENTION_RUN, actor=world.ada, subject=hold)
+    entry = assert_audited(Event.LEGAL_HOLD_RELEASED, actor=world.ada, subject=hold)
     assert entry.detail["action"] == "legal_hold_released"
 
 

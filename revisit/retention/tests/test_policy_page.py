@@ -33,7 +33,7 @@ def test_it_starts_from_seven_years_and_saves_a_new_policy(world: World):
     assert practice.recording_retention_days == 3650
     assert practice.transcript_retention_days is None  # empty keeps
     assert practice.share_days_default == 60
-    entry = assert_audited(Event.RETENTION_RUN, actor=world.ada, subject=practice)
+    entry = assert_audited(Event.RETENTION_POLICY_CHANGED, actor=world.ada, subject=practice)
     assert entry.detail == {
         "action": "policy_changed",
         "recording_retention_days": 3650,

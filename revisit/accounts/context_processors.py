@@ -20,6 +20,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         links.append(("New recording", reverse("recording_new")))
     if user.role == Role.ADMIN:
         links.append(("People", reverse("practice_people")))
+        links.append(("Retention", reverse("retention_policy")))
+        links.append(("Emergency access", reverse("breakglass_list")))
+    if user.role == Role.CLIENT:
+        links.append(("Your consents", reverse("my_consents")))
     links.append(("Security", reverse("security")))
     return {
         "nav_links": links,

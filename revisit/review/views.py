@@ -84,6 +84,7 @@ def player(request: HttpRequest, share_id: str) -> HttpResponse:
             "ratings": f"{share_api}/ratings",
             "transcript": f"{recording_api}/transcript",
             "chapters": f"{recording_api}/chapters",
+            "search": f"{API}/search?recording={recording.pk}",
         },
         "helpfulness_scale": HELPFULNESS_SCALE,
         "distress_scale": DISTRESS_SCALE,

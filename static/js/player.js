@@ -21,6 +21,7 @@
     ratings: root.dataset.ratingsUrl,
     transcript: root.dataset.transcriptUrl,
     chapters: root.dataset.chaptersUrl,
+    search: root.dataset.searchUrl,
     signin: root.dataset.signinUrl || "/accounts/login/",
   };
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
@@ -61,6 +62,11 @@
     follow: q("[data-follow]"),
     chaptersPanel: q("[data-chapters-panel]"),
     chapters: q("[data-chapters]"),
+    searchPanel: q("[data-search-panel]"),
+    searchForm: q("[data-search-form]"),
+    searchInput: q("[data-search-input]"),
+    searchStatus: q("[data-search-status]"),
+    searchResults: q("[data-search-results]"),
     highlightsPanel: q("[data-highlights-panel]"),
     highlights: q("[data-highlights]"),
     bookmarkAdd: q("[data-bookmark-add]"),
@@ -734,6 +740,36 @@
     el.highlightsPanel.hidden = highlights.length === 0;
   }
 
+  // --- search -------------------------------------------------------------------------------
+
+  async function search(event) {
+    event.preventDefault();
+    const words = el.searchInput.value.trim();
+    el.searchResults.textContent = "";
+    el.searchResults.hidden = true;
+    if (!words) {
+      el.searchStatus.textContent = "Type a word or a few words to look for.";
+      el.searchInput.focus();
+      return;
+    }
+    el.searchStatus.textContent = "Searching…";
+    const glue = urls.search.indexOf("?") === -1 ? "?" : "&";
+    try {
+      const hits = await json("GET", urls.search + glue + "q=" + encodeURIComponent(words));
+      (hits || []).forEach((hit) => {
+        const item = document.createElement("li");
+        item.appendChild(jumpButton(Number(hit.start), hit.text));
+        el.searchResults.appendChild(item);
+      });
+      const n = (hits || []).length;
+      el.searchResults.hidden = n === 0;
+      el.searchStatus.textContent = n === 0 ? "Nothing found. Try other words."
+        : (n === 1 ? "1 place found" : n + " places found") + ", most likely first. Select one to move there.";
+    } catch (e) {
+      if (e.message !== "signed out") { el.searchStatus.textContent = "Search is not available just now. Please try again."; }
+    }
+  }
+
   // --- bookmarks ----------------------------------------------------------------------------
 
   function openBookmarkForm() {
@@ -1026,6 +1062,7 @@
     el.main.hidden = false;
     renderHighlights();
     renderBookmarks();
+    el.searchPanel.hidden = !state.review.has_transcript || !urls.search;
     setMode(state.mode);
     loadTranscript();
     loadChapters();
@@ -1087,13 +1124,14 @@
       announce("Following along");
     });
 
-    [el.chapters, el.highlights, el.bookmarks].forEach((list) => {
+    [el.chapters, el.highlights, el.bookmarks, el.searchResults].forEach((list) => {
       list.addEventListener("click", (event) => {
         const button = event.target.closest(".jump");
         if (button) { seekTo(Number(button.dataset.at), true); }
       });
     });
 
+    el.searchForm.addEventListener("submit", search);
     el.bookmarkAdd.addEventListener("click", openBookmarkForm);
     el.bookmarkCancel.addEventListener("click", closeBookmarkForm);
     el.bookmarkForm.addEventListener("submit", saveBookmark);

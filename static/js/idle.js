@@ -6,12 +6,15 @@
 // - at the timeout it stops any media and signs out (POST with the CSRF token), so nothing private
 //   stays on the screen.
 // Tabs share the time of the last reset through localStorage (a timestamp only).
+// Every signed-in page loads it (base.html); a page that also loads it gets one timer, not two.
 (function () {
   "use strict";
 
   const script = document.currentScript;
   const timeoutS = parseInt(document.body.getAttribute("data-idle-timeout") || "", 10);
   if (!script || !timeoutS || timeoutS < 10) { return; }
+  if (document.documentElement.hasAttribute("data-idle-watch")) { return; }
+  document.documentElement.setAttribute("data-idle-watch", "");
 
   const keepaliveUrl = script.getAttribute("data-keepalive") || "/sessions/still-here/";
   const logoutUrl = script.getAttribute("data-logout") || "/accounts/logout/";
@@ -203,5 +206,10 @@
     window.addEventListener(name, markPresent, { passive: true, capture: true });
   });
   document.addEventListener("revisit:activity", markPresent);
+  // Watching or listening counts as being there, on any page with a player (media events do not
+  // bubble, so they are caught on the way down).
+  document.addEventListener("timeupdate", (event) => {
+    if (event.target && !event.target.paused) { markPresent(); }
+  }, true);
   window.setInterval(tick, 1000);
 })();

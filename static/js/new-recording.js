@@ -151,7 +151,13 @@
     return value > 0 ? value : undefined;
   }
 
+  // Uploading or recording counts as being there: idle.js must not sign out mid-session.
+  function stillWorking() {
+    document.dispatchEvent(new CustomEvent("revisit:activity"));
+  }
+
   function showProgress(p) {
+    stillWorking();
     var total = p.bytesTotal || 0;
     var percent = total ? Math.floor((p.bytesSent / total) * 100) : 0;
     if (total && p.bytesSent >= total) { percent = 100; }
@@ -424,7 +430,7 @@
     }
     recElapsed.textContent = duration(0);
     ticker = window.setInterval(function () {
-      if (recorder) { recElapsed.textContent = duration(recorder.elapsedSeconds()); }
+      if (recorder) { recElapsed.textContent = duration(recorder.elapsedSeconds()); stillWorking(); }
     }, 500);
     heartbeat = window.setInterval(touchRecording, HEARTBEAT_MS);
     recStop.focus();

@@ -2,17 +2,14 @@
 
 The tests run in order and tell one story on one installation (the demo practice, its therapist
 alice, and erin, a client she invites): sign-in with an authenticator code, an invitation read
-from the captured email, a file upload and a 20-second recording made with Chromium's fake camera
-and microphone, processing watched to the end, a held-back part, a highlight, a content note,
-sharing; erin sets her password, checks in, watches, listens, jumps, searches, bookmarks, rates
-and leaves with quick exit; alice sees the review and revokes, and erin's next try is refused
-calmly. Along the way every page is checked with axe (WCAG 2.2 A/AA), the player is checked by
-keyboard and measured (bytes, time to the first frame, a slow network), and screenshots of the
-main pages go to the reports folder.
-
-Consents: the therapist attests recording consent on the "New recording" page. The portal has no
-page yet where a client gives consent to transcription and to reviewing, so the journey records
-those two as attested by the therapist, through the same service a page would call.
+from the captured email; erin sets her password and agrees to transcripts and to reviewing in the
+portal; alice attests erin's consent to recording, uploads a file and records 20 seconds with
+Chromium's fake camera and microphone, watches processing to the end, holds back a part, adds a
+highlight and a content note, and shares; erin checks in, watches, listens, jumps, searches,
+bookmarks, rates and leaves with quick exit; alice sees the review and revokes, and erin's next
+try is refused calmly. Along the way every page is checked with axe (WCAG 2.2 A/AA), the player
+is checked by keyboard and measured (bytes, time to the first frame, a slow network), and
+screenshots of the main pages go to the reports folder.
 """
 
 from __future__ import annotations
@@ -72,17 +69,6 @@ window.setInterval(() => {
     sessionStorage.setItem('e2e-bar', JSON.stringify(seen));
   }
 }, 200);
-"""
-
-CONSENTS = """
-from revisit.accounts.models import User
-from revisit.recordings.consent import consent_give
-from revisit.recordings.models import ConsentMethod, ConsentScope
-
-alice = User.objects.get(email="{alice}")
-client = User.objects.get(email="{client}")
-for scope in (ConsentScope.TRANSCRIPTION, ConsentScope.CLIENT_REVIEW):
-    consent_give(client=client, scope=scope, actor=alice, method=ConsentMethod.VERBAL)
 """
 
 
@@ -219,8 +205,34 @@ def test_it_invites_a_client_who_gets_a_one_time_link(
     # The email says nothing about who invited them or why.
     for private in ("Alice", "Demo Practice", ERIN_NAME):
         assert private not in mail
-    story.stack.server.revisit("manage", "shell", "-c", CONSENTS.format(alice=ALICE, client=ERIN))
     therapist.assert_clean()
+
+
+def test_it_lets_the_invited_client_set_a_password_and_consent(
+    client: Watched, story: Story, axe: AxeAudit
+):
+    page = client.page
+    page.goto(story.invitation_link)
+    page.wait_for_url("**/invite/accept/")  # the key left the address bar at once
+    assert ERIN in page.inner_text("main")
+    _look(axe, client, "set-password")
+    page.fill("input[name=password1]", ERIN_PASSWORD)
+    page.fill("input[name=password2]", ERIN_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{story.stack.url}/")
+    assert "Welcome. Your account is ready." in page.inner_text(".messages")
+    assert "Nothing shared yet" in page.inner_text("main")
+    _look(axe, client, "client-portal-empty")
+
+    page.click("main a:has-text('Your consents')")
+    page.wait_for_url("**/consents/")
+    _look(axe, client, "consents")
+    for scope in ("transcription", "client_review"):
+        page.click(f"#scope-{scope} button:has-text('I agree')")
+        page.wait_for_url(f"**/consents/#scope-{scope}")
+        assert "Given" in page.inner_text(f"#scope-{scope} .consent-state")
+    _look(axe, client, "consents-given")
+    client.assert_clean()
 
 
 def _new_recording(page: Any, title: str) -> None:
@@ -376,19 +388,9 @@ def test_it_shares_with_the_client(therapist: Watched, story: Story, axe: AxeAud
 # --- the client reviews -----------------------------------------------------------------------
 
 
-def test_it_lets_the_invited_client_set_a_password_and_see_the_session(
-    client: Watched, story: Story, axe: AxeAudit
-):
+def test_it_shows_the_client_the_shared_session(client: Watched, story: Story, axe: AxeAudit):
     page = client.page
-    page.goto(story.invitation_link)
-    page.wait_for_url("**/invite/accept/")  # the key left the address bar at once
-    assert ERIN in page.inner_text("main")
-    _look(axe, client, "set-password")
-    page.fill("input[name=password1]", ERIN_PASSWORD)
-    page.fill("input[name=password2]", ERIN_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{story.stack.url}/")
-    assert "Welcome. Your account is ready." in page.inner_text(".messages")
+    page.goto("/")
     link = page.locator(f"a[href='{story.player}']")
     assert link.inner_text() == "First session"
     assert page.locator(".session-link").count() == 1  # only what was shared with her

@@ -151,12 +151,16 @@ def invitation_open(request: HttpRequest, key: str) -> HttpResponse:
 
 
 class AcceptForm(forms.Form):
+    # strip=False: a password is used exactly as typed, spaces at either end included (V6.2.8).
     password1 = forms.CharField(
         label="Choose a password",
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Type it again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:

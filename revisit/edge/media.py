@@ -38,6 +38,7 @@ from revisit.review.models import PlaybackSession
 from revisit.vault import services as vault
 
 log = logging.getLogger("revisit.media")
+access_log = logging.getLogger("revisit.access")  # refusals, with ids only (ASVS V16.3.2)
 
 PREFIX = "/media/"
 VIEWING_GAP = timedelta(minutes=30)  # a new viewing (and audit event) after this much quiet
@@ -165,12 +166,31 @@ def _identify(scope: dict[str, Any], now: datetime) -> tuple[Caller, User | None
     return caller, None
 
 
-def _grant(reader: sealed.SealedReader, sealed_id: Any, content_type: str, download: bool) -> Grant:
+_EXTENSIONS = {
+    "video/mp4": "mp4",
+    "audio/mp4": "m4a",
+    "text/vtt": "vtt",
+    "image/jpeg": "jpg",
+    "application/json": "json",
+}
+
+
+def _disposition(kind: str, content_type: str, download: bool) -> str:
+    """A download gets a name made here from the kind alone: never a title or a client's name."""
+    if not download:
+        return "inline"
+    extension = _EXTENSIONS.get(content_type, "bin")
+    return f'attachment; filename="revisit-{RenditionKind(kind).value}.{extension}"'
+
+
+def _grant(
+    reader: sealed.SealedReader, sealed_id: Any, kind: str, content_type: str, download: bool
+) -> Grant:
     return Grant(
         reader=reader,
         etag=f'"{UUID(str(sealed_id)).hex}"',
         content_type=content_type,
-        disposition="attachment" if download else "inline",
+        disposition=_disposition(kind, content_type, download),
         local=vault.blobstore().local,
     )
 
@@ -204,7 +224,7 @@ def _authorize_fast(scope: dict[str, Any], caller: Caller, fast: FastGrant) -> G
         PlaybackSession.objects.filter(pk=fast.viewing_id).update(last_seen_at=now)
     content_type = CONTENT_TYPES[RenditionKind(fast.kind)]
     download = fast.allow_download and _wants_download(scope)
-    return _grant(reader, fast.sealed.id, content_type, download)
+    return _grant(reader, fast.sealed.id, fast.kind, content_type, download)
 
 
 def _authorize_fully(scope: dict[str, Any], user: User, rendition_id: UUID) -> Grant | Refusal:
@@ -222,7 +242,18 @@ def _authorize_fully(scope: dict[str, Any], user: User, rendition_id: UUID) -> G
         return UNAVAILABLE
     _touch_viewing(user, rendition, access.share, access.audit_detail)
     download = access.allow_download and _wants_download(scope)
-    return _grant(reader, rendition.sealed_id, rendition.content_type, download)
+    return _grant(reader, rendition.sealed_id, rendition.kind, rendition.content_type, download)
+
+
+def _logged(refusal: Refusal, *, user_id: UUID | None, rendition_id: UUID | None) -> Refusal:
+    """Note a refused request in one line of ids: who asked (if known) and for what."""
+    access_log.warning(
+        "refused: user=%s rendition=%s status=%d",
+        user_id or "-",
+        rendition_id or "-",
+        refusal.status,
+    )
+    return refusal
 
 
 def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
@@ -233,10 +264,10 @@ def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
         now = timezone.now()
         identified = _identify(scope, now)
         if isinstance(identified, Refusal):
-            return identified
+            return _logged(identified, user_id=None, rendition_id=pk)
         caller, user = identified
         if pk is None:
-            return NOT_FOUND
+            return _logged(NOT_FOUND, user_id=caller.user_id, rendition_id=None)
         fast = fast_grant(
             caller=caller,
             rendition_id=pk,
@@ -249,8 +280,11 @@ def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
         if user is None:
             user = User.objects.filter(pk=caller.user_id, is_active=True).first()
             if user is None:
-                return NOT_AUTHENTICATED
-        return _authorize_fully(scope, user, pk)
+                return _logged(NOT_AUTHENTICATED, user_id=caller.user_id, rendition_id=pk)
+        granted = _authorize_fully(scope, user, pk)
+        if isinstance(granted, Refusal) and granted is not UNAVAILABLE:  # that one is logged
+            return _logged(granted, user_id=user.pk, rendition_id=pk)
+        return granted
     finally:
         close_old_connections()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -10,8 +11,10 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from revisit.api.auth import BearerAuth, PortalSessionAuth
 from revisit.api.problems import problem
+from revisit.ids import parse_id
 
 log = logging.getLogger("revisit.api")
+access_log = logging.getLogger("revisit.access")  # refusals, with ids only (ASVS V16.3.2)
 
 api = NinjaAPI(
     title="Revisit API",
@@ -61,8 +64,25 @@ def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     )
 
 
+def _path_of_ids(request: HttpRequest) -> str:
+    """The route with each path parameter shown as the id it names, or `-`: nothing else."""
+    match = request.resolver_match
+    if match is None:
+        return "-"
+
+    def shown(part: re.Match[str]) -> str:
+        return str(parse_id(match.kwargs.get(part.group(1))) or "-")
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", shown, str(match.route))
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # Absent and out of reach look the same to the caller; both are noted as refusals.
+    user = getattr(request, "auth", None)
+    access_log.warning(
+        "refused: user=%s path=%s status=404", getattr(user, "pk", "-"), _path_of_ids(request)
+    )
     return problem(404, "There is nothing here, or you may not see it.")
 
 

@@ -61,7 +61,9 @@ def _change_page(world: World) -> str:
 def _reset_from_key_page(world: World) -> str:
     browser = Client()
     browser.post("/accounts/password/reset/", {"email": world.carol.email})
-    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[-1].body)
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/key/\S+)", str(mail.outbox[-1].body)
+    )
     assert link is not None, "no reset link was sent"
     page = browser.get(link.group(1), follow=True)
     assert page.status_code == 200 and "set-password" in page.redirect_chain[-1][0]

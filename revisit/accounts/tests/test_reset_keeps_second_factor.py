@@ -30,7 +30,9 @@ def _clear_throttles():
 def _reset(browser: Client, person: User) -> None:
     """Ask for a reset, follow the e-mailed link and choose a new password there."""
     browser.post("/accounts/password/reset/", {"email": person.email})
-    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[-1].body)
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/key/\S+)", str(mail.outbox[-1].body)
+    )
     assert link is not None, "no reset link was sent"
     form_page = browser.get(link.group(1), follow=True)
     assert form_page.status_code == 200
@@ -44,7 +46,7 @@ def _reset(browser: Client, person: User) -> None:
 
 def _current_code() -> str:
     counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(TOTP_SECRET, counter))
+    return str(format_hotp_value(hotp_value(TOTP_SECRET, counter)))
 
 
 @pytest.mark.parametrize("who", ["alice", "sam", "ada"])

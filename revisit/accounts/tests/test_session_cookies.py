@@ -58,7 +58,7 @@ def production_cookies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
 
 def _current_code() -> str:
     counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(TOTP_SECRET, counter))
+    return str(format_hotp_value(hotp_value(TOTP_SECRET, counter)))
 
 
 def _sign_in(world: World, *, staff: bool, secure: bool) -> dict[str, Morsel[str]]:

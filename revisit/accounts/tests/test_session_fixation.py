@@ -52,7 +52,7 @@ def _anonymous_session(browser: Client) -> str:
 
 def _current_code() -> str:
     counter = next(iter(yield_hotp_counters_from_time()))
-    return format_hotp_value(hotp_value(TOTP_SECRET, counter))
+    return str(format_hotp_value(hotp_value(TOTP_SECRET, counter)))
 
 
 def _sign_in(browser: Client, person: User) -> list[str]:

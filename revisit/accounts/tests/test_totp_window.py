@@ -37,7 +37,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 
 def _code_at(moment: float) -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(moment) // STEP))
+    return str(format_hotp_value(hotp_value(TOTP_SECRET, int(moment) // STEP)))
 
 
 def _at_second_factor(world: World) -> Client:

@@ -30,13 +30,11 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -49,100 +47,30 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from revisit.accounts.models import CaseloadEntry, Supervision, User
-from revisit.accounts.services import AccountsError, caseload_add, supervision_add, token_create
-from revisit.recordings.consent import consent_give
-from revisit.recordings.models import ConsentMethod, ConsentScope
-from revisit.review.services import share_create
 from revisit.security.tests import authz_oracle as model
 from revisit.security.tests.authz_oracle import Oracle, Person
+from revisit.security.tests.authz_people import PeopleSteps, actors, indexes
 from revisit.security.tests.authz_probes import Probe, Probes
-from revisit.security.tests.authz_setup import KINDS, TEXT_KINDS, Clock, MediaRunner, SealedPool
+from revisit.security.tests.authz_world import (
+    BASE,
+    BASE_OPTIONS,
+    GENERATIONS,
+    NAMES,
+    SLOTS,
+    Fixtures,
+    Made,
+    make_recording,
+    make_renditions,
+    prepare,
+)
 from revisit.testing.actors import World
 
 pytestmark = pytest.mark.django_db
 
-NAMES = ("alice", "bob", "carol", "dave", "sam", "ada", "mallory", "eve")
-CLIENTS = ("carol", "dave", "eve")
-SLOTS = {"main": 3, "other": 2}  # recordings an example may have, per practice
-GENERATIONS = 3  # client versions one recording may be rebuilt with in one example
 HOURS = (1, 3, 24, 240, 744)  # how far the clock moves in one step
-BASE = (("carol", "alice"), ("eve", "mallory"))  # (client, therapist): consents and a recording
 TOUCHED_SHARE = 0.6  # how often a step's probe is about what the step changed
 EXAMPLES = 500
 STEPS = 6
-
-# None: the person who would normally take the step; a name: anyone else trying.
-actors = st.one_of(st.none(), st.sampled_from(NAMES))
-indexes = st.integers(0, 7)
-
-
-@dataclass
-class Made:
-    """A recording row made from a pool slot, and its renditions' ids."""
-
-    key: str
-    therapist: str
-    client: str
-    practice: str
-    slot: int
-    renditions: dict[tuple[str, str], str]  # (kind, variant) -> rendition id
-
-
-@dataclass
-class Fixtures:
-    world: World
-    ids: dict[str, str]
-    practice: dict[str, str]  # name -> "main" or "other"
-    clients: dict[str, Client]
-    bearer: dict[str, dict[str, str]]
-    pool: SealedPool
-    clock: Clock
-    media: MediaRunner
-    base: list[Made] = field(default_factory=list)
-    base_share: str = ""
-
-    def slot(self, practice: str, used: int) -> int:
-        return used if practice == "main" else SLOTS["main"] + used
-
-
-def make_renditions(
-    key: str, variant: str, objects: dict[str, Any], *, text: bool
-) -> dict[tuple[str, str], str]:
-    from revisit.recordings.models import Rendition
-
-    kinds = [k for k in KINDS if text or k not in TEXT_KINDS]
-    rows = Rendition.objects.bulk_create(
-        Rendition(recording_id=key, kind=kind, variant=variant, sealed=objects[kind])
-        for kind in kinds
-    )
-    return {(row.kind, variant): str(row.pk) for row in rows}
-
-
-def make_recording(fx: Fixtures, therapist: str, client: str, used: int) -> Made:
-    """A processed recording (what a finished upload and its job leave), from a pool slot."""
-    from revisit.recordings.models import Recording, RecordingSource, RecordingStatus
-
-    practice = fx.practice[therapist]
-    slot = fx.slot(practice, used)
-    pool = fx.pool.slots[slot]
-    now = timezone.now()
-    recording = Recording.objects.create(
-        practice_id=pool.practice_id,
-        therapist_id=fx.ids[therapist],
-        client_id=fx.ids[client],
-        title="Session",
-        source=RecordingSource.UPLOAD,
-        status=RecordingStatus.READY,
-        progress=1.0,
-        duration=60.0,
-        original=pool.original,
-        shareable_at=now,
-        ready_at=now,
-    )
-    key = str(recording.pk)
-    renditions = make_renditions(key, model.FULL, pool.full, text=True)
-    return Made(key, therapist, client, practice, slot, renditions)
 
 
 @pytest.fixture
@@ -150,44 +78,13 @@ def fixtures(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> Iterator[Fixtures]:
     caplog.set_level(logging.ERROR, logger="django.request")  # thousands of expected 404s
-    clock = Clock(timezone.now)
-    monkeypatch.setattr(timezone, "now", clock.now)
-    people = {name: getattr(world, name) for name in NAMES}
-    tokens = {n: token_create(user=u, expires_in_days=3650).plaintext for n, u in people.items()}
-    bearer = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
-    main, other = world.practice.pk, world.other_practice.pk
-    media = MediaRunner(monkeypatch)
-    fx = Fixtures(
-        world=world,
-        ids={name: str(u.pk) for name, u in people.items()},
-        practice={n: "main" if u.practice_id == main else "other" for n, u in people.items()},
-        clients={name: Client(headers=h) for name, h in bearer.items()},
-        bearer=bearer,
-        pool=SealedPool([main] * SLOTS["main"] + [other] * SLOTS["other"], generations=GENERATIONS),
-        clock=clock,
-        media=media,
-    )
-    # Where every example starts: carol and eve agreed to be recorded and to review, each has
-    # one recording, and carol's is shared with her (the practice's default: 30 days).
-    for client, therapist in BASE:
-        for scope in (ConsentScope.RECORDING, ConsentScope.CLIENT_REVIEW):
-            consent_give(
-                client=people[client],
-                scope=scope,
-                actor=people[therapist],
-                method=ConsentMethod.VERBAL,
-            )
-        fx.base.append(make_recording(fx, therapist, client, used=0))
-    recording = fx.base[0].key
-    from revisit.recordings.models import Recording
-
-    share = share_create(recording=Recording.objects.get(pk=recording), actor=world.alice)
-    fx.base_share = str(share.pk)
+    caplog.set_level(logging.ERROR, logger="revisit.access")
+    fx = prepare(world, monkeypatch)
     yield fx
-    media.close()
+    fx.media.close()
 
 
-class AuthorizationMachine(Probes, RuleBasedStateMachine):
+class AuthorizationMachine(PeopleSteps, Probes, RuleBasedStateMachine):
     fx: Fixtures
 
     def __init__(self) -> None:
@@ -223,9 +120,7 @@ class AuthorizationMachine(Probes, RuleBasedStateMachine):
     def teardown(self) -> None:
         transaction.savepoint_rollback(self.savepoint)
         self.fx.clock.offset = timedelta()
-
-    def user(self, name: str) -> User:
-        return User.objects.get(pk=self.fx.ids[name])
+        self.fx.examples += 1
 
     def _adopt(self, made: Made) -> None:
         self.oracle.recordings[made.key] = model.Rec(made.practice, made.therapist, made.client)
@@ -238,9 +133,6 @@ class AuthorizationMachine(Probes, RuleBasedStateMachine):
             self.renditions[(key, kind, variant)] = pk
             self.every_rendition.append((key, kind, variant, pk))
 
-    def _pick(self, keys: list[str], index: int) -> str:
-        return sorted(keys)[index % len(keys)]
-
     def _alive(self) -> list[str]:
         return [k for k, r in self.oracle.recordings.items() if not r.deleted]
 
@@ -250,102 +142,6 @@ class AuthorizationMachine(Probes, RuleBasedStateMachine):
     def begin(self, seed: int) -> None:
         self.rng = random.Random(seed)  # which objects the probes ask about
         self.stepped = False
-
-    # --- people -------------------------------------------------------------------------------
-
-    @rule(name=st.sampled_from(NAMES), active=st.booleans())
-    def set_active(self, name: str, active: bool) -> None:
-        User.objects.filter(pk=self.fx.ids[name]).update(is_active=active)
-        self.oracle.people[name].active = active
-        self.touched = ("person", name)
-
-    @rule(name=st.sampled_from(NAMES), role=st.sampled_from(model.ROLES))
-    def change_role(self, name: str, role: str) -> None:
-        User.objects.filter(pk=self.fx.ids[name]).update(role=role)
-        self.oracle.people[name].role = role
-        self.touched = ("person", name)
-
-    @rule(therapist=st.sampled_from(NAMES), client=st.sampled_from(NAMES), add=st.booleans())
-    def change_caseload(self, therapist: str, client: str, add: bool) -> None:
-        pair = (therapist, client)
-        if not add:
-            CaseloadEntry.objects.filter(
-                therapist=self.user(therapist), client=self.user(client)
-            ).delete()
-            self.oracle.caseload.discard(pair)
-            return
-        people = self.oracle.people
-        allowed = (
-            people[therapist].role == model.THERAPIST
-            and people[client].role == model.CLIENT
-            and people[therapist].practice == people[client].practice
-        )
-        try:
-            caseload_add(therapist=self.user(therapist), client=self.user(client))
-        except AccountsError:
-            assert not allowed, f"caseload_add refused {pair}"
-        else:
-            assert allowed, f"caseload_add accepted {pair}"
-            self.oracle.caseload.add(pair)
-
-    @rule(supervisor=st.sampled_from(NAMES), therapist=st.sampled_from(NAMES), add=st.booleans())
-    def change_supervision(self, supervisor: str, therapist: str, add: bool) -> None:
-        pair = (supervisor, therapist)
-        if not add:
-            Supervision.objects.filter(
-                supervisor=self.user(supervisor), therapist=self.user(therapist)
-            ).delete()
-            self.oracle.supervision.discard(pair)
-            return
-        people = self.oracle.people
-        allowed = (
-            people[supervisor].role == model.SUPERVISOR
-            and people[therapist].role == model.THERAPIST
-            and people[supervisor].practice == people[therapist].practice
-        )
-        try:
-            supervision_add(supervisor=self.user(supervisor), therapist=self.user(therapist))
-        except AccountsError:
-            assert not allowed, f"supervision_add refused {pair}"
-        else:
-            assert allowed, f"supervision_add accepted {pair}"
-            self.oracle.supervision.add(pair)
-
-    # --- consent ------------------------------------------------------------------------------
-
-    @rule(
-        client=st.one_of(st.sampled_from(CLIENTS), st.sampled_from(NAMES)),
-        scope=st.sampled_from(model.SCOPES),
-        actor=actors,
-        giving=st.booleans(),
-    )
-    def change_consent(self, client: str, scope: str, actor: str | None, giving: bool) -> None:
-        from revisit.recordings.consent import ConsentError, consent_revoke
-
-        actor = actor or client  # in the portal, by the client
-        allowed = self.oracle.consent_outcome(client, actor, giving=giving)
-        method = ConsentMethod.PORTAL if actor == client else ConsentMethod.VERBAL
-        try:
-            if giving:
-                consent_give(
-                    client=self.user(client),
-                    scope=ConsentScope(scope),
-                    actor=self.user(actor),
-                    method=method,
-                )
-            else:
-                consent_revoke(
-                    client=self.user(client), scope=ConsentScope(scope), actor=self.user(actor)
-                )
-        except ConsentError:
-            assert not allowed, f"{actor} was refused changing {client}'s {scope} consent"
-            return
-        assert allowed, f"{actor} changed {client}'s {scope} consent"
-        if giving:
-            self.oracle.consents.setdefault(client, set()).add(scope)
-        else:
-            self.oracle.withdraw(client, scope)
-        self.touched = ("lists", None)
 
     # --- recordings ---------------------------------------------------------------------------
 
@@ -553,55 +349,6 @@ class AuthorizationMachine(Probes, RuleBasedStateMachine):
             del self.oracle.bookmarks[key]
         self.touched = ("share", share_key)
 
-    # --- emergency access ---------------------------------------------------------------------
-
-    @rule(
-        admin=actors,
-        client=st.one_of(st.sampled_from(CLIENTS), st.sampled_from(NAMES)),
-        minutes=st.sampled_from((30, 240)),
-    )
-    def open_emergency_access(self, admin: str | None, client: str, minutes: int) -> None:
-        from revisit.breakglass.services import BreakGlassError, grant_create
-
-        admin = admin or "ada"  # the practice admin
-        allowed = self.oracle.grant_outcome(admin, client)
-        try:
-            grant = grant_create(
-                admin=self.user(admin),
-                client_id=self.fx.ids[client],
-                reason="The client is in crisis; the on-call clinician needs the last session.",
-                minutes=minutes,
-                mfa_confirmed_at=timezone.now(),
-            )
-        except BreakGlassError:
-            assert not allowed, f"{admin} was refused emergency access to {client}"
-            return
-        assert allowed, f"{admin} was given emergency access to {client}"
-        key = str(grant.pk)
-        self.grants[key] = grant
-        practice = self.oracle.people[admin].practice
-        expires = self.oracle.now + minutes / 60
-        self.oracle.grants[key] = model.Grant(admin, client, practice, expires)
-        self.touched = ("lists", None)
-
-    @precondition(lambda self: self.oracle.grants)
-    @rule(actor=actors, index=indexes)
-    def end_emergency_access(self, actor: str | None, index: int) -> None:
-        from revisit.breakglass.services import BreakGlassError, grant_end
-
-        key = self._pick(list(self.oracle.grants), index)
-        grant = self.oracle.grants[key]
-        actor = actor or grant.admin
-        person = self.oracle.people[actor]
-        allowed = person.role == model.ADMIN and person.practice == grant.practice
-        try:
-            grant_end(grant=self.grants[key], actor=self.user(actor))
-        except BreakGlassError:
-            assert not allowed, f"{actor} was refused ending grant {key}"
-            return
-        assert allowed, f"{actor} ended grant {key}"
-        grant.ended = True
-
     # --- after every step ---------------------------------------------------------------------
 
     @invariant()
@@ -648,9 +395,6 @@ class AuthorizationMachine(Probes, RuleBasedStateMachine):
         return None
 
 
-BASE_OPTIONS = (True, True, False)  # share_create's defaults: video, transcript, no download
-
-
 def test_it_grants_exactly_what_the_rules_allow(fixtures: Fixtures):
     class Machine(AuthorizationMachine):
         fx = fixtures
@@ -665,3 +409,4 @@ def test_it_grants_exactly_what_the_rules_allow(fixtures: Fixtures):
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+    assert fixtures.examples >= EXAMPLES

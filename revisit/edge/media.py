@@ -295,6 +295,7 @@ async def _refuse(send: Any, refusal: Refusal) -> None:
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store, private"),
+        (b"x-content-type-options", b"nosniff"),
     ] + [(k.lower().encode(), v.encode()) for k, v in refusal.headers]
     await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

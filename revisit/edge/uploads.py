@@ -34,7 +34,11 @@ log = logging.getLogger("revisit.uploads")
 
 PREFIX = "/api/v1/uploads"
 _ITEM = re.compile(r"^/api/v1/uploads/([0-9a-fA-F-]{1,64})/?$")
-_COMMON = {"Tus-Resumable": tus.TUS_VERSION, "Cache-Control": "no-store"}
+_COMMON = {
+    "Tus-Resumable": tus.TUS_VERSION,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _problem(
@@ -143,6 +147,7 @@ def handle(scope: dict[str, Any], receive: Any, send_async: Any) -> None:
                 {
                     **tus.options_headers(max_size=settings.UPLOAD_MAX_BYTES),
                     "Cache-Control": "no-store",
+                    "X-Content-Type-Options": "nosniff",
                 },
             )
             return

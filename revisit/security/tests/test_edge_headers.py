@@ -42,6 +42,7 @@ def test_it_refuses_media_uncached(world: World, media: MediaRunner, authorized:
     assert response.status == (404 if authorized else 401)
     assert response.headers["cache-control"] == "no-store, private"
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 @pytest.mark.parametrize(
@@ -56,3 +57,4 @@ def test_it_answers_uploads_uncached(world: World, method: str, path: str, statu
     response = call(uploads.handle, method, path, headers={"Tus-Resumable": "1.0.0"})
     assert response.status == status
     assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"

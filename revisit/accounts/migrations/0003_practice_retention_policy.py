@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_share_days_default'),
+        ("accounts", "0002_practice_share_days_default"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='practice',
-            name='recording_retention_days',
-            field=models.PositiveIntegerField(blank=True, default=2557, help_text='Days a recording is kept after the session; empty keeps recordings.', null=True),
+            model_name="practice",
+            name="recording_retention_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=2557,
+                help_text="Days a recording is kept after the session; empty keeps recordings.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='practice',
-            name='transcript_retention_days',
-            field=models.PositiveIntegerField(blank=True, default=2557, help_text='Days transcripts, captions, chapters and search indexes are kept; empty keeps.', null=True),
+            model_name="practice",
+            name="transcript_retention_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                default=2557,
+                help_text="Days transcripts, captions, chapters and search indexes are kept; empty keeps.",
+                null=True,
+            ),
         ),
     ]

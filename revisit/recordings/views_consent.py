@@ -212,30 +212,49 @@ def my_consent_give(request: HttpRequest, scope: str) -> HttpResponse:
     return redirect(reverse("my_consents") + f"#scope-{chosen.value}")
 
 
+def _withdraw(
+    request: HttpRequest,
+    *,
+    client: User,
+    actor: User,
+    chosen: ConsentScope,
+    back: str,
+    action: str,
+) -> HttpResponse:
+    """Withdrawing one scope: a page saying what it does (GET), then the withdrawal (POST)."""
+    for_client = actor.pk == client.pk
+    if request.method == "POST":
+        outcome = consent_revoke(client=client, scope=chosen, actor=actor)
+        if outcome:
+            messages.success(request, _outcome_message(chosen, outcome, for_client=for_client))
+        else:
+            messages.info(request, "There was no consent to withdraw.")
+        return redirect(back)
+    context: dict[str, object] = {
+        "scope": chosen,
+        "effect": SCOPE_TEXT[chosen].withdraw_for(client_voice=for_client),
+        "for_client": for_client,
+        "given": _is_given(client, chosen),
+        "action": action,
+        "back": back,
+    }
+    if not for_client:
+        context["client"] = client
+    return render(request, "recordings/consent_withdraw.html", context)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_consent_withdraw(request: HttpRequest, scope: str) -> HttpResponse:
     client = _user_with_role(request, Role.CLIENT)
     chosen = _scope(scope)
-    back = reverse("my_consents") + f"#scope-{chosen.value}"
-    if request.method == "POST":
-        outcome = consent_revoke(client=client, scope=chosen, actor=client)
-        if outcome:
-            messages.success(request, _outcome_message(chosen, outcome, for_client=True))
-        else:
-            messages.info(request, "There was no consent to withdraw.")
-        return redirect(back)
-    return render(
+    return _withdraw(
         request,
-        "recordings/consent_withdraw.html",
-        {
-            "scope": chosen,
-            "effect": SCOPE_TEXT[chosen].withdraw_for(client_voice=True),
-            "for_client": True,
-            "given": _is_given(client, chosen),
-            "action": reverse("my_consent_withdraw", args=[chosen.value]),
-            "back": back,
-        },
+        client=client,
+        actor=client,
+        chosen=chosen,
+        back=reverse("my_consents") + f"#scope-{chosen.value}",
+        action=reverse("my_consent_withdraw", args=[chosen.value]),
     )
 
 
@@ -299,24 +318,11 @@ def client_consents(request: HttpRequest, client_id: object) -> HttpResponse:
 def client_consent_withdraw(request: HttpRequest, client_id: object, scope: str) -> HttpResponse:
     therapist, client = _client_of(request, client_id)
     chosen = _scope(scope)
-    back = reverse("client_consents", args=[client.pk]) + f"#scope-{chosen.value}"
-    if request.method == "POST":
-        outcome = consent_revoke(client=client, scope=chosen, actor=therapist)
-        if outcome:
-            messages.success(request, _outcome_message(chosen, outcome, for_client=False))
-        else:
-            messages.info(request, "There was no consent to withdraw.")
-        return redirect(back)
-    return render(
+    return _withdraw(
         request,
-        "recordings/consent_withdraw.html",
-        {
-            "scope": chosen,
-            "effect": SCOPE_TEXT[chosen].withdraw_for(client_voice=False),
-            "for_client": False,
-            "client": client,
-            "given": _is_given(client, chosen),
-            "action": reverse("client_consent_withdraw", args=[client.pk, chosen.value]),
-            "back": back,
-        },
+        client=client,
+        actor=therapist,
+        chosen=chosen,
+        back=reverse("client_consents", args=[client.pk]) + f"#scope-{chosen.value}",
+        action=reverse("client_consent_withdraw", args=[client.pk, chosen.value]),
     )

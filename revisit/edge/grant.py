@@ -29,12 +29,10 @@ from django.db import connection, models
 
 from revisit.accounts.models import ApiToken, Role, User
 from revisit.accounts.services import TOKEN_TOUCH_EVERY, TokenClaim
-from revisit.recordings.models import Recording, Rendition, RenditionKind
-from revisit.review.access import CLIENT, FULL, TRANSCRIPT_KINDS
+from revisit.recordings.models import Recording, Rendition
+from revisit.review.access import CLIENT, FULL, kind_allowed
 from revisit.review.models import HoldBack, PlaybackSession, Share
 from revisit.vault.models import SealedObject
-
-_VIDEO_KINDS = frozenset({RenditionKind.VIDEO, RenditionKind.POSTER})
 
 
 @dataclass(frozen=True)
@@ -162,14 +160,6 @@ def _grant_sql(vendor: str) -> str:
     )
 
 
-def _kind_allowed(kind: str, *, video: bool, transcript: bool) -> bool:
-    if kind in _VIDEO_KINDS:
-        return video
-    if kind in TRANSCRIPT_KINDS:
-        return transcript
-    return True
-
-
 def fast_grant(
     *,
     caller: Caller,
@@ -214,7 +204,7 @@ def fast_grant(
             return None
         if variant != (CLIENT if held_back else FULL):
             return None  # a client only ever gets their own version
-        if not _kind_allowed(kind, video=bool(allow_video), transcript=bool(allow_transcript)):
+        if not kind_allowed(kind, video=bool(allow_video), transcript=bool(allow_transcript)):
             return None
         download = bool(allow_download)
     sealed = SealedObject(

@@ -186,27 +186,17 @@ def recording_destroy(
             shredded += _shred_rendition(
                 rendition, reason=reason, actor=actor, practice_id=practice_id
             )
-        for note in _notes_of(fresh):
-            vault.vault_shred(note, reason=reason.value, actor=actor)
-            _record(
-                practice_id=practice_id,
-                kind=DeletedKind.NOTE,
-                object_id=note.pk,
-                recording_id=recording_id,
-                sealed_object_id=note.pk,
-                reason=reason,
-                actor=actor,
-            )
-            shredded += 1
+        owned = [(note, DeletedKind.NOTE) for note in _notes_of(fresh)]
         if fresh.original is not None:
-            original = fresh.original
-            vault.vault_shred(original, reason=reason.value, actor=actor)
+            owned.append((fresh.original, DeletedKind.ORIGINAL))
+        for obj, kind in owned:
+            vault.vault_shred(obj, reason=reason.value, actor=actor)
             _record(
                 practice_id=practice_id,
-                kind=DeletedKind.ORIGINAL,
-                object_id=original.pk,
+                kind=kind,
+                object_id=obj.pk,
                 recording_id=recording_id,
-                sealed_object_id=original.pk,
+                sealed_object_id=obj.pk,
                 reason=reason,
                 actor=actor,
             )

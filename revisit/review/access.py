@@ -51,11 +51,16 @@ class Access:
         return {"break_glass": self.break_glass} if self.break_glass else {}
 
     def allows(self, kind: str) -> bool:
-        if kind == RenditionKind.VIDEO or kind == RenditionKind.POSTER:
-            return self.allow_video
-        if kind in TRANSCRIPT_KINDS:
-            return self.allow_transcript
-        return True
+        return kind_allowed(kind, video=self.allow_video, transcript=self.allow_transcript)
+
+
+def kind_allowed(kind: str, *, video: bool, transcript: bool) -> bool:
+    """Whether options allowing video and/or transcripts let one fetch a rendition of ``kind``."""
+    if kind == RenditionKind.VIDEO or kind == RenditionKind.POSTER:
+        return video
+    if kind in TRANSCRIPT_KINDS:
+        return transcript
+    return True
 
 
 def active_share(*, client: User, recording_id: UUID) -> Share | None:

@@ -33,6 +33,13 @@ def practice_members(*, admin: User) -> QuerySet[User]:
     return User.objects.filter(practice_id=admin.practice_id).order_by("role", "email")
 
 
+def practice_clients(*, admin: User) -> QuerySet[User]:
+    """The clients of the admin's practice, by name."""
+    return User.objects.filter(practice_id=admin.practice_id, role=Role.CLIENT).order_by(
+        "display_name", "email"
+    )
+
+
 def tokens_for(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 

@@ -72,12 +72,6 @@ def grant_recording(*, grant: BreakGlassGrant, recording_id: object) -> Recordin
     return grant_recordings(grant).select_related("client").filter(pk=pk).first()
 
 
-def practice_clients(*, admin: User) -> QuerySet[User]:
-    return User.objects.filter(practice_id=admin.practice_id, role=Role.CLIENT).order_by(
-        "display_name", "email"
-    )
-
-
 def reason_text(grant: BreakGlassGrant) -> str:
     """The written reason, for the practice's admins; empty once its key has been destroyed."""
     if grant.reason.shredded_at is not None:

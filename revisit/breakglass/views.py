@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from revisit.accounts.models import Role, User
+from revisit.accounts.selectors import practice_clients
 from revisit.breakglass import selectors, services
 from revisit.breakglass.models import DEFAULT_MINUTES, MAX_MINUTES, BreakGlassGrant
 from revisit.edge.media import PREFIX as MEDIA_PREFIX
@@ -96,7 +97,7 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["client"]
         assert isinstance(field, ClientField)
-        field.queryset = selectors.practice_clients(admin=admin)
+        field.queryset = practice_clients(admin=admin)
 
 
 class PolicyForm(forms.Form):

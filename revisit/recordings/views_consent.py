@@ -25,6 +25,7 @@ from revisit.recordings.consent import (
     ConsentError,
     RevokeOutcome,
     ScopeHistory,
+    consent_current,
     consent_give,
     consent_ledger,
     consent_revoke,
@@ -259,7 +260,7 @@ def my_consent_withdraw(request: HttpRequest, scope: str) -> HttpResponse:
 
 
 def _is_given(client: User, scope: ConsentScope) -> bool:
-    return Consent.objects.filter(client=client, scope=scope, revoked_at=None).exists()
+    return consent_current(client=client, scope=scope) is not None
 
 
 # --- A therapist's client -----------------------------------------------------------------------

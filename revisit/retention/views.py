@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from revisit.accounts.models import Role, User
+from revisit.accounts.selectors import practice_clients
 from revisit.retention import selectors
 from revisit.retention.services import (
     MAX_RETENTION_DAYS,
@@ -119,9 +120,7 @@ def retention_policy(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Retention policy saved. It applies from the next run.")
                 return redirect("retention_policy")
         status = 400
-    clients = User.objects.filter(practice_id=admin.practice_id, role=Role.CLIENT).order_by(
-        "display_name", "email"
-    )
+    clients = practice_clients(admin=admin)
     return render(
         request,
         "retention/policy.html",

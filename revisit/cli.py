@@ -51,7 +51,10 @@ def prepare(*, migrate: bool = True, static: bool = False) -> None:
 # --- serve, worker, up ----------------------------------------------------------------------------
 
 
-def _server_command(host: str, port: int, workers: int) -> list[str]:
+def server_command(
+    host: str, port: int, workers: int, *, app: str = "revisit.asgi:application"
+) -> list[str]:
+    """granian as Revisit runs it (the stream benchmark runs its floor app the same way)."""
     return [
         sys.executable,
         "-m",
@@ -73,7 +76,7 @@ def _server_command(host: str, port: int, workers: int) -> list[str]:
         "--no-access-log",  # paths can carry ids; requests are audited in the database instead
         "--log-level",
         "warning",
-        "revisit.asgi:application",
+        app,
     ]
 
 
@@ -114,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> NoReturn:
     prepare(static=True)
     _startup_checks()
     _recover_after_a_crash()
-    os.execv(sys.executable, _server_command(args.host, args.port, args.workers))  # noqa: S606
+    os.execv(sys.executable, server_command(args.host, args.port, args.workers))  # noqa: S606
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -203,7 +206,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"Data folder: {settings.DATA_DIR}", flush=True)
     return _run_together(
         {
-            "web server": _server_command(args.host, args.port, args.workers),
+            "web server": server_command(args.host, args.port, args.workers),
             "worker": _worker_command(),
         }
     )

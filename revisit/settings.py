@@ -101,6 +101,10 @@ UPLOAD_DIR = Path(env("REVISIT_UPLOAD_DIR") or DATA_DIR / "uploads")  # sealed b
 UPLOAD_MAX_BYTES = envint("REVISIT_UPLOAD_MAX_BYTES", 8 * 1024**3)
 UPLOAD_QUOTA_BYTES = envint("REVISIT_UPLOAD_QUOTA_BYTES", 200 * 1024**3)
 UPLOAD_TTL_HOURS = envint("REVISIT_UPLOAD_TTL_HOURS", 24)
+# Run the media handler's two read-only queries on the event loop (SQLite only; see
+# revisit/edge/loopdb.py). Off in the test process, whose test transactions another connection
+# could not see; servers started by the tests have it on.
+MEDIA_QUERIES_ON_LOOP = envbool("REVISIT_MEDIA_QUERIES_ON_LOOP", not TESTING)
 MEDIA_MAX_DURATION_S = envint("REVISIT_MEDIA_MAX_DURATION_S", 4 * 3600)
 MEDIA_MAX_WIDTH = envint("REVISIT_MEDIA_MAX_WIDTH", 7680)
 MEDIA_MAX_HEIGHT = envint("REVISIT_MEDIA_MAX_HEIGHT", 4320)

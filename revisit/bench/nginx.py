@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from revisit.testing.server import free_port
+
 NGINX: Final = "/usr/sbin/nginx"
 WORKERS: Final = 2
 
@@ -58,10 +60,18 @@ class NginxError(RuntimeError):
     """nginx would not start; the message carries the end of its error log."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> str:
+    """Wait until ``port`` on loopback takes connections: "ready", "exited" or "late"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return "exited"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return "ready"
+        except OSError:
+            time.sleep(0.05)
+    return "late"
 
 
 @dataclass
@@ -70,7 +80,7 @@ class Nginx:
 
     root: Path
     connections: int = 8192
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     prefix: Path | None = None
 
@@ -100,19 +110,14 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.prefix / "error.log").read_text(errors="replace")
-                self.stop()
-                raise NginxError(f"nginx exited at start: {log[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise NginxError("nginx did not listen in time")
+        state = wait_listening(self.process, self.port, timeout)
+        if state == "exited":
+            log = (self.prefix / "error.log").read_text(errors="replace")
+            self.stop()
+            raise NginxError(f"nginx exited at start: {log[-2000:]}")
+        if state == "late":
+            self.stop()
+            raise NginxError("nginx did not listen in time")
 
     def stop(self) -> None:
         if self.process is not None:

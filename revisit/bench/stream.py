@@ -15,6 +15,10 @@ byte for byte against the plaintext. Then, each figure beside nginx's:
   client competes with the servers for the same cores;
 - random 64 KiB seeks on one kept-alive connection, time to the last byte, p50 and p95
   (``seek_p95_ratio`` = Revisit / nginx, goal <= 3); every body is compared with the plaintext.
+  The same seeks also go to the floor (``revisit.bench.floor``): a plain ASGI app that answers
+  from the plaintext file under granian with ``revisit serve``'s options, no authorization and no
+  decryption. ``floor_seek_p95_ratio`` (floor / nginx) is what the server alone costs;
+  ``seek_p95_over_floor`` (Revisit / floor) is what authorization and decryption add.
 
 Both files are read once before timing, so both servers work from the page cache: the figures are
 the CPU cost of serving (decryption, authorization), not the disk's. ``other_cpu_share`` says how
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from revisit.bench.floor import FloorServer
 from revisit.bench.loadclient import KeepAliveClient, cpu_seconds, process_tree
 from revisit.bench.nginx import Nginx
 from revisit.testing.server import RevisitServer
@@ -144,6 +149,10 @@ class Media:
     size: int
     token: str
     folder: Path
+    floor: Target | None = None  # the plain ASGI app under granian (`revisit.bench.floor`)
+
+    def targets(self) -> tuple[Target, ...]:
+        return (self.revisit, self.nginx) + ((self.floor,) if self.floor else ())
 
 
 def write_plaintext(path: Path, size: int) -> None:
@@ -165,8 +174,9 @@ def _warm(folder: Path) -> None:
 
 
 @contextmanager
-def served_media(*, size_bytes: int, workdir: Path) -> Iterator[Media]:
-    """A Revisit server and nginx serving the same ``size_bytes``; everything removed afterwards."""
+def served_media(*, size_bytes: int, workdir: Path, floor: bool = False) -> Iterator[Media]:
+    """A Revisit server and nginx (and with ``floor``, the floor app) serving the same
+    ``size_bytes``; everything removed afterwards."""
     if size_bytes < SEEK:
         raise ValueError(f"size_bytes must be at least {SEEK}")
     folder = workdir / f"bench-stream-{secrets.token_hex(4)}"
@@ -174,6 +184,7 @@ def served_media(*, size_bytes: int, workdir: Path) -> Iterator[Media]:
     plaintext = folder / "www" / "media.bin"
     server = RevisitServer(folder / "data", workers=WORKERS)
     nginx = Nginx(folder / "www")
+    floor_server = FloorServer(plaintext, workers=WORKERS) if floor else None
     try:
         write_plaintext(plaintext, size_bytes)
         server.prepare_demo()
@@ -185,6 +196,13 @@ def served_media(*, size_bytes: int, workdir: Path) -> Iterator[Media]:
         token = server.token(CLIENT)
         server.start()
         nginx.start()
+        floor_target = None
+        if floor_server is not None:
+            floor_server.start()
+            assert floor_server.process is not None
+            floor_target = Target(
+                "floor", floor_server.port, "/media.bin", {}, floor_server.process.pid
+            )
         _warm(folder)
         assert server.process is not None and nginx.process is not None
         auth = {"Authorization": f"Bearer {token}"}
@@ -195,10 +213,13 @@ def served_media(*, size_bytes: int, workdir: Path) -> Iterator[Media]:
             size=size_bytes,
             token=token,
             folder=folder,
+            floor=floor_target,
         )
     finally:
         try:
             server.stop()
+            if floor_server is not None:
+                floor_server.stop()
         finally:
             nginx.stop()
             shutil.rmtree(folder, ignore_errors=True)
@@ -213,8 +234,8 @@ def expected(media: Media, first: int, last: int) -> bytes:
 
 
 def check_ranges(media: Media, spans: list[tuple[int, int]]) -> int:
-    """Fetch each inclusive span from both servers; raise unless every body equals the plaintext."""
-    for target in (media.revisit, media.nginx):
+    """Fetch each inclusive span from every server; raise unless every body equals the plaintext."""
+    for target in media.targets():
         with KeepAliveClient("127.0.0.1", target.port) as client:
             for first, last in spans:
                 reply = client.get(
@@ -309,16 +330,17 @@ def _quantiles_ms(samples: list[float]) -> tuple[float, float]:
 
 
 def seek_times(media: Media, *, samples: int, rng: random.Random) -> dict[str, list[float]]:
-    """Time to last byte of random 64 KiB ranges, one kept-alive connection per server,
-    alternating between the servers; every body is compared with the plaintext."""
-    targets = (media.revisit, media.nginx)
+    """Time to last byte of random 64 KiB ranges, one kept-alive connection per server, the
+    servers taking turns to go first; every body is compared with the plaintext."""
+    targets = media.targets()
     clients = {t.name: KeepAliveClient("127.0.0.1", t.port) for t in targets}
     times: dict[str, list[float]] = {t.name: [] for t in targets}
     try:
         for i in range(samples + 5):  # the first five of each warm the connection up
             first = rng.randrange(0, media.size - SEEK + 1)
             last = first + SEEK - 1
-            for target in targets if i % 2 == 0 else targets[::-1]:
+            turn = i % len(targets)
+            for target in targets[turn:] + targets[:turn]:
                 headers = {**target.headers, "Range": f"bytes={first}-{last}"}
                 reply = clients[target.name].get(target.path, headers)
                 if reply.status != 206 or reply.body != expected(media, first, last):
@@ -344,7 +366,7 @@ def run(
         raise ValueError(f"size_bytes must be at least {2 * SPAN} (two throughput ranges)")
     workdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(size_bytes)  # noqa: S311 -- benchmark offsets, not secrets
-    with served_media(size_bytes=size_bytes, workdir=workdir) as media:
+    with served_media(size_bytes=size_bytes, workdir=workdir, floor=True) as media:
         verified = check_ranges(media, correctness_spans(size_bytes, rng))
         script = media.folder / "ranges.lua"
         script.write_text(WRK_SCRIPT)
@@ -393,11 +415,15 @@ def _figures(
         )
     ratio = round(mb_s["revisit"] / mb_s["nginx"], 3)
     out["ratio"] = ratio
+    p95: dict[str, float] = {}
     for name, samples in seeks.items():
-        p50, p95 = _quantiles_ms(samples)
-        out[f"{name}_seek_p50_ms"], out[f"{name}_seek_p95_ms"] = p50, p95
-    seek_ratio = round(_quantiles_ms(seeks["revisit"])[1] / _quantiles_ms(seeks["nginx"])[1], 3)
+        out[f"{name}_seek_p50_ms"], p95[name] = _quantiles_ms(samples)
+        out[f"{name}_seek_p95_ms"] = p95[name]
+    seek_ratio = round(p95["revisit"] / p95["nginx"], 3)
     out["seek_p95_ratio"] = seek_ratio
+    # The floor: a plain ASGI app under the same server, no authorization or decryption.
+    out["floor_seek_p95_ratio"] = round(p95["floor"] / p95["nginx"], 3)
+    out["seek_p95_over_floor"] = round(p95["revisit"] / p95["floor"], 3)
     out["seek_samples"] = len(seeks["revisit"])
     cpu = out["cpu_s_per_gib"]
     assert isinstance(cpu, float)

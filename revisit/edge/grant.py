@@ -13,19 +13,25 @@ For anything else (supervisors, emergency access, revoked or expired shares, som
 it answers "not decided", and the handler applies the full rules. So this module can only ever
 grant a subset of what `access_for` grants; the tests check that on every case they build.
 Nothing is cached: a revoke or a deletion is seen by the very next request.
+
+Both queries run through a ``fetch`` function: Django's connection by default (in a worker
+thread), or `revisit.edge.loopdb` (a read-only connection on the event loop itself), so that the
+rules are written once whichever connection asks.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 from uuid import UUID
 
 from allauth.mfa.models import Authenticator
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from revisit.accounts.models import ApiToken, Role, User
 from revisit.accounts.services import TOKEN_TOUCH_EVERY, TokenClaim
@@ -46,16 +52,59 @@ class Caller:
     token_stale: bool = False  # its last-used time is due for an update
 
 
+# Where a shredded object's time is not needed, only the fact (`vault.object_dek` refuses it).
+SHREDDED = datetime(1970, 1, 1, tzinfo=UTC)
+
+SealedKey = tuple[str, str, bytes, int]  # (object id, key id, wrapped key, stored size)
+
+
 @dataclass(frozen=True)
 class FastGrant:
     rendition_id: UUID
     recording_id: UUID
     kind: str
-    sealed: SealedObject
     share_id: UUID | None
     allow_download: bool
     viewing_id: UUID | None  # the caller's current viewing of this rendition, if any
     viewing_stale: bool  # that viewing's last-seen time is due for an update
+    sealed_row: tuple[Any, ...]  # the sealed object's columns, as the grant query returned them
+
+    @property
+    def sealed_key(self) -> SealedKey | None:
+        """What identifies the object's opened form (None once its key is destroyed): a new
+        wrapped key (rotation) or a shred changes it."""
+        sealed_id, _, _, kek_id, wrapped_dek, _, stored_size, shredded = self.sealed_row
+        if shredded or not wrapped_dek:
+            return None
+        return (str(sealed_id), str(kek_id), bytes(wrapped_dek), int(stored_size))
+
+    @property
+    def sealed(self) -> SealedObject:
+        """The sealed object's key record (unsaved; enough to open it)."""
+        sealed_id, practice, kind, kek_id, wrapped_dek, length, stored_size, shredded = (
+            self.sealed_row
+        )
+        return SealedObject(
+            id=UUID(str(sealed_id)),
+            practice_id=UUID(str(practice)),
+            kind=kind,
+            kek_id=kek_id,
+            wrapped_dek=bytes(wrapped_dek) if not shredded and wrapped_dek is not None else b"",
+            length=int(length),
+            stored_size=int(stored_size),
+            shredded_at=SHREDDED if shredded else None,
+        )
+
+
+Fetch = Callable[[str, Sequence[Any]], "Sequence[Any] | None"]
+
+
+def django_fetch(sql: str, params: Sequence[Any]) -> Sequence[Any] | None:
+    """The first row of ``sql``, on this thread's Django connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row: Sequence[Any] | None = cursor.fetchone()
+        return row
 
 
 def _table(model: type[models.Model]) -> str:
@@ -68,13 +117,13 @@ def _col(model: type[models.Model], name: str) -> str:
     return connection.ops.quote_name(field.column)
 
 
-def _uuid(value: UUID) -> Any:
+def _uuid(db: BaseDatabaseWrapper, value: UUID) -> Any:
     """As `UUIDField` stores it: native where the database has the type, else 32 hex digits."""
-    return value if connection.features.has_native_uuid_field else value.hex
+    return value if db.features.has_native_uuid_field else value.hex
 
 
-def _when(value: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
+def _when(db: BaseDatabaseWrapper, value: datetime) -> Any:
+    return db.ops.adapt_datetimefield_value(value)
 
 
 def _as_uuid(value: Any) -> UUID | None:
@@ -96,14 +145,12 @@ def _token_sql(vendor: str) -> str:
     )
 
 
-def token_caller(*, claim: TokenClaim, now: datetime) -> Caller | None:
+def token_caller(*, claim: TokenClaim, now: datetime, fetch: Fetch = django_fetch) -> Caller | None:
     """The active user of a usable token (as `token_authenticate` decides), or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _token_sql(connection.vendor),
-            [_when(now - TOKEN_TOUCH_EVERY), claim.prefix, _when(now)],
-        )
-        row = cursor.fetchone()
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs
+    row = fetch(
+        _token_sql(db.vendor), [_when(db, now - TOKEN_TOUCH_EVERY), claim.prefix, _when(db, now)]
+    )
     if row is None or not hmac.compare_digest(str(row[1]), claim.digest):
         return None
     return Caller(
@@ -167,33 +214,32 @@ def fast_grant(
     now: datetime,
     viewing_gap: timedelta,
     touch_every: timedelta,
+    fetch: Fetch = django_fetch,
 ) -> FastGrant | None:
     """A grant for the common cases, or None: "not decided here, apply the full rules"."""
     if caller.role not in (Role.THERAPIST, Role.CLIENT):
         return None
-    user = _uuid(caller.user_id)
+    db = connections[DEFAULT_DB_ALIAS]
+    user, at = _uuid(db, caller.user_id), _when(db, now)
     params = [
         user,
         Authenticator.Type.TOTP.value,
         Authenticator.Type.WEBAUTHN.value,
         user,
-        _when(now - viewing_gap),
+        _when(db, now - viewing_gap),
         user,
-        _when(now - touch_every),
+        _when(db, now - touch_every),
         user,
-        _when(now),
-        _uuid(rendition_id),
-        _uuid(caller.practice_id),
+        at,
+        _uuid(db, rendition_id),
+        _uuid(db, caller.practice_id),
         user,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_grant_sql(connection.vendor), params)
-        row = cursor.fetchone()
+    row = fetch(_grant_sql(db.vendor), params)
     if row is None:
         return None
     (kind, variant, recording_id, therapist_id, client_id) = row[0:5]
-    (sealed_id, sealed_practice, sealed_kind, kek_id, wrapped_dek, length, stored_size) = row[5:12]
-    shredded, share_id, allow_video, allow_transcript, allow_download = row[12:17]
+    share_id, allow_video, allow_transcript, allow_download = row[13:17]
     held_back, has_mfa, viewing_id, viewing_stale = row[17:21]
     if caller.role == Role.THERAPIST:
         if _as_uuid(therapist_id) != caller.user_id or not has_mfa:
@@ -207,23 +253,13 @@ def fast_grant(
         if not kind_allowed(kind, video=bool(allow_video), transcript=bool(allow_transcript)):
             return None
         download = bool(allow_download)
-    sealed = SealedObject(
-        id=UUID(str(sealed_id)),
-        practice_id=UUID(str(sealed_practice)),
-        kind=sealed_kind,
-        kek_id=kek_id,
-        wrapped_dek=bytes(wrapped_dek) if not shredded and wrapped_dek is not None else b"",
-        length=int(length),
-        stored_size=int(stored_size),
-        shredded_at=now if shredded else None,
-    )
     return FastGrant(
         rendition_id=rendition_id,
         recording_id=UUID(str(recording_id)),
         kind=str(kind),
-        sealed=sealed,
         share_id=_as_uuid(share_id),
         allow_download=download,
         viewing_id=_as_uuid(viewing_id),
         viewing_stale=bool(viewing_stale),
+        sealed_row=tuple(row[5:13]),
     )

@@ -2,8 +2,15 @@
 
 Every request is authenticated and authorized from the database (a revoked share stops the very
 next range request), Range is answered exactly per RFC 9110 (`revisit.lib.http_range`), and only
-the chunks a range touches are read and decrypted, in a worker thread, a batch at a time, while
-the event loop only moves bytes. The first request of a viewing is audited; later ranges are not.
+the chunks a range touches are read and decrypted, a batch at a time. The first request of a
+viewing is audited; later ranges are not.
+
+The everyday request, a bearer token's range of a rendition its owner is already watching, is
+authorized on the event loop itself on SQLite (`revisit.edge.loopdb`: two indexed read-only
+queries, no thread hop) with an opened reader kept from the last range (`revisit.edge.readers`).
+Everything else (session cookies, refusals, a new viewing or a due touch to record, PostgreSQL)
+goes to one worker thread, through Django's connection and, where the one-query path does not
+decide, the full rules of `revisit.review.access`.
 """
 
 from __future__ import annotations
@@ -21,13 +28,13 @@ from django.utils import timezone
 
 from revisit.accounts.models import ApiToken, Role, User
 from revisit.accounts.selectors import has_mfa
-from revisit.accounts.services import token_parse, user_requires_mfa
+from revisit.accounts.services import TokenClaim, token_parse, user_requires_mfa
 from revisit.audit.events import Event
 from revisit.audit.services import audit_record
-from revisit.edge import threads
+from revisit.edge import loopdb, readers, threads
 from revisit.edge.asgi_io import header_map, problem_body
 from revisit.edge.auth import MFA_MISSING, NOT_AUTHENTICATED, Refusal, authenticate_scope
-from revisit.edge.grant import Caller, FastGrant, fast_grant, token_caller
+from revisit.edge.grant import Caller, FastGrant, Fetch, django_fetch, fast_grant, token_caller
 from revisit.ids import parse_id
 from revisit.lib import sealed
 from revisit.lib.blobstore import BlobStoreError
@@ -148,6 +155,22 @@ UNAVAILABLE = Refusal(
 )
 
 
+def _bearer_claim(header: str | None) -> TokenClaim | None:
+    kind, _, raw = (header or "").partition(" ")
+    return token_parse(raw=raw.strip()) if kind.lower() == "bearer" else None
+
+
+def _fast(caller: Caller, pk: UUID, now: datetime, fetch: Fetch = django_fetch) -> FastGrant | None:
+    return fast_grant(
+        caller=caller,
+        rendition_id=pk,
+        now=now,
+        viewing_gap=VIEWING_GAP,
+        touch_every=TOUCH_EVERY,
+        fetch=fetch,
+    )
+
+
 def _identify(scope: dict[str, Any], now: datetime) -> tuple[Caller, User | None] | Refusal:
     """Who the request acts for. Bearer tokens take the one-query path; sessions go by Django."""
     header = header_map(scope).get("authorization")
@@ -156,8 +179,7 @@ def _identify(scope: dict[str, Any], now: datetime) -> tuple[Caller, User | None
         if isinstance(user, Refusal):
             return user
         return Caller(user_id=user.pk, role=user.role, practice_id=user.practice_id), user
-    kind, _, raw = header.partition(" ")
-    claim = token_parse(raw=raw.strip()) if kind.lower() == "bearer" else None
+    claim = _bearer_claim(header)
     caller = None if claim is None else token_caller(claim=claim, now=now)
     if caller is None:
         return NOT_AUTHENTICATED
@@ -195,13 +217,27 @@ def _grant(
     )
 
 
+def _open(fast: FastGrant) -> sealed.SealedReader:
+    """The rendition's reader: kept from an earlier range where the store is local."""
+    key = fast.sealed_key
+    if key is None or not vault.blobstore().local:
+        return vault.vault_reader(fast.sealed)
+    return readers.reader_for(key, lambda: vault.vault_reader(fast.sealed))
+
+
 def _wants_download(scope: dict[str, Any]) -> bool:
     return "download=1" in scope.get("query_string", b"").decode("latin-1").split("&")
 
 
+def _fast_grant(scope: dict[str, Any], fast: FastGrant, reader: sealed.SealedReader) -> Grant:
+    content_type = CONTENT_TYPES[RenditionKind(fast.kind)]
+    download = fast.allow_download and _wants_download(scope)
+    return _grant(reader, fast.sealed_row[0], fast.kind, content_type, download)
+
+
 def _authorize_fast(scope: dict[str, Any], caller: Caller, fast: FastGrant) -> Grant | Refusal:
     try:
-        reader = vault.vault_reader(fast.sealed)
+        reader = _open(fast)
     except (sealed.SealedError, BlobStoreError) as exc:
         rendition = Rendition.objects.select_related("recording").get(pk=fast.rendition_id)
         _report_tampering(User.objects.get(pk=caller.user_id), rendition, exc)
@@ -222,9 +258,7 @@ def _authorize_fast(scope: dict[str, Any], caller: Caller, fast: FastGrant) -> G
             )
     elif fast.viewing_stale:
         PlaybackSession.objects.filter(pk=fast.viewing_id).update(last_seen_at=now)
-    content_type = CONTENT_TYPES[RenditionKind(fast.kind)]
-    download = fast.allow_download and _wants_download(scope)
-    return _grant(reader, fast.sealed.id, fast.kind, content_type, download)
+    return _fast_grant(scope, fast, reader)
 
 
 def _authorize_fully(scope: dict[str, Any], user: User, rendition_id: UUID) -> Grant | Refusal:
@@ -256,6 +290,37 @@ def _logged(refusal: Refusal, *, user_id: UUID | None, rendition_id: UUID | None
     return refusal
 
 
+def authorize_on_loop(scope: dict[str, Any], rendition_id: str) -> Grant | None:
+    """A grant decided without leaving the event loop, or None: "ask `authorize`".
+
+    Only grants are made here, and only those that need nothing written (the caller's viewing is
+    current and their token's last use recent): a refusal, a first range, a session cookie or any
+    doubt goes to `authorize`, which also logs and reports.
+    """
+    if not loopdb.available():
+        return None
+    claim = _bearer_claim(header_map(scope).get("authorization"))
+    pk = parse_id(rendition_id)
+    if claim is None or pk is None:
+        return None
+    now = timezone.now()
+    try:
+        caller = token_caller(claim=claim, now=now, fetch=loopdb.fetchone)
+        if caller is None or caller.token_stale:
+            return None
+        fast = _fast(caller, pk, now, loopdb.fetchone)
+    except loopdb.LoopDatabaseError as exc:
+        log.warning("media query on the event loop failed (%s); using a worker thread", exc)
+        return None
+    if fast is None or fast.viewing_id is None or fast.viewing_stale or not vault.blobstore().local:
+        return None
+    try:
+        reader = _open(fast)
+    except (sealed.SealedError, BlobStoreError):
+        return None  # `authorize` reports it
+    return _fast_grant(scope, fast, reader)
+
+
 def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
     """All database work of one media request, in one worker-thread hop."""
     close_old_connections()
@@ -268,13 +333,7 @@ def authorize(scope: dict[str, Any], rendition_id: str) -> Grant | Refusal:
         caller, user = identified
         if pk is None:
             return _logged(NOT_FOUND, user_id=caller.user_id, rendition_id=None)
-        fast = fast_grant(
-            caller=caller,
-            rendition_id=pk,
-            now=now,
-            viewing_gap=VIEWING_GAP,
-            touch_every=TOUCH_EVERY,
-        )
+        fast = _fast(caller, pk, now)
         if fast is not None:
             return _authorize_fast(scope, caller, fast)
         if user is None:
@@ -310,10 +369,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         )
         return
     rendition_id = scope["path"][len(PREFIX) :].strip("/")
-    # One hop to a database thread (plain run_in_executor: asgiref's context copying costs more
-    # than the query on this path).
-    loop = asyncio.get_running_loop()
-    grant = await loop.run_in_executor(threads.MEDIA, authorize, scope, rendition_id)
+    grant: Grant | Refusal | None = authorize_on_loop(scope, rendition_id)
+    if grant is None:
+        # One hop to a database thread (plain run_in_executor: asgiref's context copying costs
+        # more than the query on this path).
+        loop = asyncio.get_running_loop()
+        grant = await loop.run_in_executor(threads.MEDIA, authorize, scope, rendition_id)
     if isinstance(grant, Refusal):
         await _refuse(send, grant)
         return
@@ -339,20 +400,26 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     first, last = decision.span
     batches = grant.reader.iter_range_batches(first, last + 1)
+
+    async def following() -> bytearray | None:
+        # A local store's reads come from the page cache in well under a millisecond, so they
+        # are decrypted right here; a network store's reads wait in a worker thread.
+        if grant.local:
+            return next(batches, None)
+        return await asyncio.to_thread(next, batches, None)
+
     try:
-        while True:
-            # A local store's reads come from the page cache in well under a millisecond, so
-            # they are decrypted right here; a network store's reads wait in a worker thread.
-            body = (
-                next(batches, None) if grant.local else await asyncio.to_thread(next, batches, None)
-            )
-            if body is None:
-                break
-            await send({"type": "http.response.body", "body": body, "more_body": True})
+        body = await following()
+        if body is None:
+            await send({"type": "http.response.body", "body": b""})
+        while body is not None:
+            # One batch ahead, so that the last one ends the response (one message fewer).
+            after = await following()
+            await send({"type": "http.response.body", "body": body, "more_body": after is not None})
+            body = after
     except sealed.SealedError as exc:
         # A chunk failed its check after the headers went out: stop; never send unverified bytes.
         log.error("integrity failure while streaming: %s", type(exc).__name__)
         return
     except OSError:
         return  # the client went away
-    await send({"type": "http.response.body", "body": b""})

@@ -53,6 +53,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+_PATHS_KEPT = 4096
+
+
 class FileBlobStore:
     """Blobs as files under ``root`` (created mode 0700 if absent)."""
 
@@ -60,6 +63,7 @@ class FileBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._paths: dict[str, Path] = {}  # key -> path: a player reads one key many times
 
     def __repr__(self) -> str:
         return f"FileBlobStore({str(self.root)!r})"
@@ -71,8 +75,14 @@ class FileBlobStore:
         return self.root / digest[:2] / digest[2:4]
 
     def _path(self, key: str) -> Path:
-        validate_key(key)
-        return self._folder(key) / key.replace("/", "+")
+        path = self._paths.get(key)
+        if path is None:
+            validate_key(key)
+            path = self._folder(key) / key.replace("/", "+")
+            if len(self._paths) >= _PATHS_KEPT:
+                self._paths.clear()
+            self._paths[key] = path
+        return path
 
     def _make_folder(self, folder: Path) -> None:
         """Create ``folder`` and any missing parents up to the root, fsyncing each new entry."""

@@ -22,7 +22,7 @@ def test_it_measures_revisit_beside_nginx(tmp_path: Path) -> None:
         size_bytes=24 << 20, workdir=tmp_path, seconds=1, rounds=1, seek_samples=20
     )
 
-    assert figures["verified_ranges"] == 8
+    assert figures["verified_ranges"] == 8  # on each server: Revisit, nginx and the floor app
     assert figures["revisit_errors"] == 0 and figures["nginx_errors"] == 0
     _positive(
         figures,
@@ -39,6 +39,10 @@ def test_it_measures_revisit_beside_nginx(tmp_path: Path) -> None:
             "nginx_seek_p50_ms",
             "nginx_seek_p95_ms",
             "seek_p95_ratio",
+            "floor_seek_p50_ms",
+            "floor_seek_p95_ms",
+            "floor_seek_p95_ratio",
+            "seek_p95_over_floor",
         ],
     )
     assert figures["seek_samples"] == 20

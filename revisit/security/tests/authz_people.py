@@ -79,6 +79,7 @@ class PeopleSteps:
                 supervisor=self.user(supervisor), therapist=self.user(therapist)
             ).delete()
             self.oracle.supervision.discard(pair)
+            self.touched = ("person", supervisor)
             return
         people = self.oracle.people
         allowed = (
@@ -93,6 +94,7 @@ class PeopleSteps:
         else:
             assert allowed, f"supervision_add accepted {pair}"
             self.oracle.supervision.add(pair)
+            self.touched = ("person", supervisor)
 
     # --- consent ------------------------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class PeopleSteps:
             self.oracle.consents.setdefault(client, set()).add(scope)
         else:
             self.oracle.withdraw(client, scope)
-        self.touched = ("lists", None)
+        self.touched = ("person", client)
 
     # --- emergency access ---------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ class PeopleSteps:
         practice = self.oracle.people[admin].practice
         expires = self.oracle.now + minutes / 60
         self.oracle.grants[key] = model.Grant(admin, client, practice, expires)
-        self.touched = ("lists", None)
+        self.touched = ("grant", key)
 
     @precondition(lambda self: self.oracle.grants)
     @rule(actor=actors, index=indexes)
@@ -178,3 +180,4 @@ class PeopleSteps:
             return
         assert allowed, f"{actor} ended grant {key}"
         grant.ended = True
+        self.touched = ("grant", key)

@@ -2,7 +2,10 @@
 
 Each `ask_<endpoint>` sends one request as one person and compares the answer (status, and the
 content that shows what they can see: lists, media maps, search hits, download or inline) with
-`authz_oracle.Oracle`. A probe is one endpoint about one object; the machine asks it as everyone.
+`authz_oracle.Oracle`. A probe is one endpoint about one object. `Probes.sweep` makes the probes
+of one step: every endpoint of the catalogue below at least once (bookmark_patch while a bookmark
+exists), about what the step touched where the endpoint applies to it, each with the one person
+`Probes.askers` chooses from the model to catch leaks and wrong denials alike: 21 requests (22).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from revisit.security.tests import authz_oracle as model
 from revisit.security.tests.authz_oracle import Oracle
 from revisit.security.tests.authz_setup import SEARCH_WORD
+from revisit.security.tests.authz_world import NAMES
 
 RECORDING_ENDPOINTS = (
     "detail",
@@ -26,6 +30,7 @@ RECORDING_ENDPOINTS = (
 )
 SHARE_ENDPOINTS = ("review", "progress", "bookmark_refused", "rating", "revoke_refused")
 LIST_ENDPOINTS = ("recordings_list", "shares_list", "search_all")
+UNKNOWN = ("recording", "media", "share", "malformed")  # ids that name nothing
 
 
 @dataclass
@@ -47,10 +52,7 @@ class Probes:
     fx: Any
 
     def call(self, name: str, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        client = self.fx.clients[name]
-        if method == "get":
-            return client.get(path, params)
-        return getattr(client, method)(path, body, content_type="application/json")
+        return self.fx.api.call(name, method, path, body, params)
 
     def expect(self, name: str, response: Any, expected: int, what: str) -> None:
         status = getattr(response, "status_code", None) or response.status
@@ -67,27 +69,145 @@ class Probes:
         ok = not rec.deleted and owner == name and self.oracle.reviews(name, share_key)
         return self.refused_or(name, allowed if ok else 404)
 
-    def about_recording(self, key: str) -> list[Probe]:
-        probes = [Probe(endpoint, key) for endpoint in RECORDING_ENDPOINTS]
-        for rendition in self.every_rendition:
-            if rendition[0] == key:
-                probes += [Probe("media", rendition), Probe("media_download", rendition)]
-        return probes
+    # --- the sweep after every step ------------------------------------------------------------
 
-    def about_share(self, key: str) -> list[Probe]:
-        probes = [Probe(endpoint, key) for endpoint in SHARE_ENDPOINTS]
-        return probes + [
-            Probe("bookmark_patch", b) for b, (s, _) in self.oracle.bookmarks.items() if s == key
+    def sweep(self, touched: tuple[str, str | None] | None) -> list[tuple[Probe, str]]:
+        """Every endpoint once, each with the person who asks it.
+
+        The recording endpoints and both media endpoints are about the focus recording (one of
+        its renditions, current or replaced, for media), the share endpoints about the focus
+        share, bookmark_patch about one of that share's bookmarks (or any, while one exists);
+        the lists are asked with the focus objects in mind and the unknown-id probes as anyone.
+        """
+        recording, share, person = self.focus(touched)
+        renditions = [r for r in self.every_rendition if r[0] == recording]
+        about_recording = [Probe(endpoint, recording) for endpoint in RECORDING_ENDPOINTS]
+        about_recording += [
+            Probe("media", self.rng.choice(renditions)),
+            Probe("media_download", self.rng.choice(renditions)),
+        ]
+        about_share = [Probe(endpoint, share) for endpoint in SHARE_ENDPOINTS]
+        marks = sorted(self.oracle.bookmarks)
+        if marks:
+            own = [b for b in marks if self.oracle.bookmarks[b][0] == share]
+            about_share.append(Probe("bookmark_patch", self.rng.choice(own or marks)))
+        lists = [
+            Probe("recordings_list", recording),
+            Probe("search_all", recording),
+            Probe("shares_list", share),
+        ]
+        asks = self.askers(about_recording, person) + self.askers(about_share, person)
+        if person is not None:
+            asks += [(probe, person) for probe in lists]
+        else:
+            asks += self.askers(lists, None)
+        anyone = self.rng.sample(NAMES, len(UNKNOWN))
+        return asks + [
+            (Probe("unknown", what), name) for what, name in zip(UNKNOWN, anyone, strict=True)
         ]
 
-    def candidates(self) -> list[Probe]:
-        probes = [Probe(endpoint) for endpoint in LIST_ENDPOINTS]
-        probes += [Probe("unknown", what) for what in ("recording", "media", "share", "malformed")]
-        for key in self.oracle.recordings:
-            probes += self.about_recording(key)
-        for key in self.oracle.shares:
-            probes += self.about_share(key)
-        return probes
+    def focus(self, touched: tuple[str, str | None] | None) -> tuple[str, str, str | None]:
+        """The recording and share the sweep asks about, and the person whose rights changed.
+
+        What the step touched where it can: a touched share and its recording; a touched
+        recording and one of its shares; for a person, a recording they are the client,
+        therapist or supervisor of; for an emergency-access grant, its admin and a recording of
+        its client. Anything left open is drawn at random."""
+        oracle, rng = self.oracle, self.rng
+        kind, key = touched if touched is not None else ("", None)
+        if kind == "share" and key is not None:
+            return oracle.shares[key].recording, key, None
+        person, related = None, []
+        if kind == "recording" and key is not None:
+            related = [key]
+        elif kind == "person" and key is not None:
+            person, related = key, [k for k in oracle.recordings if self._concerns(key, k)]
+        elif kind == "grant" and key is not None:
+            grant = oracle.grants[key]
+            person = grant.admin
+            related = [k for k, r in oracle.recordings.items() if r.client == grant.client]
+        recording = rng.choice(sorted(related or oracle.recordings))
+        theirs = sorted(k for k, s in oracle.shares.items() if s.recording == recording)
+        return recording, rng.choice(theirs or sorted(oracle.shares)), person
+
+    def _concerns(self, name: str, key: str) -> bool:
+        rec = self.oracle.recordings[key]
+        supervised = (name, rec.therapist) in self.oracle.supervision
+        return name in (rec.client, rec.therapist) or supervised
+
+    def askers(self, probes: list[Probe], person: str | None) -> list[tuple[Probe, str]]:
+        """One person per probe, chosen to catch both leaks and wrong denials.
+
+        Along the probes the choice alternates between someone the rules let through and someone
+        they keep out (people of the object's own practice first: their refusals are the subtle
+        ones); a side the rules leave empty gives way to the other. One probe of the group is
+        asked by someone of the other practice and one by the person the step changed (if any).
+        Within a side, whoever has not yet asked in this group goes first, so that most people
+        of the practice ask something about the object at every step. revoke_refused is only
+        ever asked by people who may not revoke (a revocation is a step of its own)."""
+        rng, practice_of = self.rng, self.fx.practice
+        let_in = rng.random() < 0.5
+        outsider, changed = rng.sample(range(len(probes)), 2)
+        asked: set[str] = set()
+        asks = []
+        for i, probe in enumerate(probes):
+            practice = self.practice_of(probe)
+            granted = [n for n in NAMES if self.lets_in(n, probe)]
+            denied = [n for n in NAMES if n not in granted]
+            if probe.endpoint == "revoke_refused":
+                granted = []
+            if i == outsider and practice is not None:
+                pool = [n for n in denied if practice_of[n] != practice]
+            elif i == changed and person in denied + granted:
+                pool = [person]
+            else:
+                near = [n for n in denied if practice_of[n] == practice]
+                pool = granted if (let_in and granted) or not denied else (near or denied)
+                let_in = not let_in
+            name = rng.choice([n for n in pool if n not in asked] or pool)
+            asked.add(name)
+            asks.append((probe, name))
+        return asks
+
+    def lets_in(self, name: str, probe: Probe) -> bool:
+        """Whether the rules let `name` through this probe (an answer that shows or does
+        something); for a list, whether it shows the probe's focus object."""
+        oracle, target = self.oracle, probe.target
+        if oracle.refusal(name) is not None:
+            return False
+        endpoint = probe.endpoint
+        if endpoint == "detail":
+            return oracle.view(name, target) is not None
+        if endpoint in ("transcript", "captions", "chapters"):
+            return oracle.text_of(name, target, endpoint)
+        if endpoint in ("speakers", "chapters_put"):
+            return oracle.edits(name, target)
+        if endpoint in ("search", "search_all"):
+            return oracle.searchable(name, target)
+        if endpoint == "recordings_list":
+            return oracle.listed(name, target)
+        if endpoint == "shares_list":
+            return target in oracle.shares_listed(name)
+        if endpoint in ("media", "media_download"):
+            return self._rendition_status(name, target) == 200
+        if endpoint == "revoke_refused":
+            return oracle.revokes(name, target)
+        if endpoint == "bookmark_patch":
+            return self.bookmark_status(name, target, 200) == 200
+        return oracle.reviews(name, target)  # the client's side of a share
+
+    def practice_of(self, probe: Probe) -> str | None:
+        """The practice of the object a probe is about (None for unknown ids)."""
+        target, oracle = probe.target, self.oracle
+        if probe.endpoint in ("media", "media_download"):
+            target = target[0]
+        if target in oracle.recordings:
+            return oracle.recordings[target].practice
+        if target in oracle.shares:
+            return oracle.shares[target].practice
+        if target in oracle.bookmarks:
+            return oracle.shares[oracle.bookmarks[target][0]].practice
+        return None
 
     def ask(self, name: str, probe: Probe) -> None:
         getattr(self, f"ask_{probe.endpoint}")(name, probe.target)
@@ -147,7 +267,7 @@ class Probes:
             expected = {key} if self.oracle.searchable(name, key) else set()
             assert found == expected, f"{name} searched {key}: found {found}, expected {expected}"
 
-    def ask_search_all(self, name: str, target: None) -> None:
+    def ask_search_all(self, name: str, target: object) -> None:
         response = self.call(name, "get", "/api/v1/search", q=SEARCH_WORD, limit=50)
         self.expect(name, response, self.refused_or(name, 200), "GET /api/v1/search")
         if response.status_code == 200:
@@ -155,7 +275,7 @@ class Probes:
             expected = {k for k in self.oracle.recordings if self.oracle.searchable(name, k)}
             assert found == expected, f"{name} searched: found {found}, expected {expected}"
 
-    def ask_recordings_list(self, name: str, target: None) -> None:
+    def ask_recordings_list(self, name: str, target: object) -> None:
         response = self.call(name, "get", "/api/v1/recordings", limit=100)
         self.expect(name, response, self.refused_or(name, 200), "GET /api/v1/recordings")
         if response.status_code != 200:
@@ -195,7 +315,7 @@ class Probes:
 
     # shares
 
-    def ask_shares_list(self, name: str, target: None) -> None:
+    def ask_shares_list(self, name: str, target: object) -> None:
         response = self.call(name, "get", "/api/v1/shares", limit=100)
         self.expect(name, response, self.refused_or(name, 200), "GET /api/v1/shares")
         if response.status_code != 200:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from revisit.accounts.services import token_create
@@ -27,7 +26,14 @@ from revisit.recordings.models import (
 )
 from revisit.review.services import share_create
 from revisit.security.tests import authz_oracle as model
-from revisit.security.tests.authz_setup import KINDS, TEXT_KINDS, Clock, MediaRunner, SealedPool
+from revisit.security.tests.authz_setup import (
+    KINDS,
+    TEXT_KINDS,
+    ApiRunner,
+    Clock,
+    MediaRunner,
+    SealedPool,
+)
 from revisit.testing.actors import World
 
 NAMES = ("alice", "bob", "carol", "dave", "sam", "ada", "mallory", "eve")
@@ -57,7 +63,7 @@ class Fixtures:
     world: World
     ids: dict[str, str]
     practice: dict[str, str]  # name -> "main" or "other"
-    clients: dict[str, Client]
+    api: ApiRunner
     bearer: dict[str, dict[str, str]]
     pool: SealedPool
     clock: Clock
@@ -117,7 +123,7 @@ def prepare(world: World, monkeypatch: pytest.MonkeyPatch) -> Fixtures:
         world=world,
         ids={name: str(u.pk) for name, u in people.items()},
         practice={n: "main" if u.practice_id == main else "other" for n, u in people.items()},
-        clients={name: Client(headers=h) for name, h in bearer.items()},
+        api=ApiRunner(bearer),
         bearer=bearer,
         pool=SealedPool([main] * SLOTS["main"] + [other] * SLOTS["other"], generations=GENERATIONS),
         clock=clock,

@@ -97,10 +97,7 @@ class Probes:
             Probe("shares_list", share),
         ]
         asks = self.askers(about_recording, person) + self.askers(about_share, person)
-        if person is not None:
-            asks += [(probe, person) for probe in lists]
-        else:
-            asks += self.askers(lists, None)
+        asks += self.askers(lists, person)
         anyone = self.rng.sample(NAMES, len(UNKNOWN))
         return asks + [
             (Probe("unknown", what), name) for what, name in zip(UNKNOWN, anyone, strict=True)
@@ -109,14 +106,15 @@ class Probes:
     def focus(self, touched: tuple[str, str | None] | None) -> tuple[str, str, str | None]:
         """The recording and share the sweep asks about, and the person whose rights changed.
 
-        What the step touched where it can: a touched share and its recording; a touched
-        recording and one of its shares; for a person, a recording they are the client,
-        therapist or supervisor of; for an emergency-access grant, its admin and a recording of
-        its client. Anything left open is drawn at random."""
+        What the step touched where it can: a touched share (made, revoked, run out, bookmarked),
+        its recording and its client; a touched recording and one of its shares; for a person, a
+        recording they are the client, therapist or supervisor of; for an emergency-access grant,
+        its admin and a recording of its client. Anything left open is drawn at random."""
         oracle, rng = self.oracle, self.rng
         kind, key = touched if touched is not None else ("", None)
         if kind == "share" and key is not None:
-            return oracle.shares[key].recording, key, None
+            share = oracle.shares[key]
+            return share.recording, key, share.client
         person, related = None, []
         if kind == "recording" and key is not None:
             related = [key]

@@ -84,7 +84,7 @@ from revisit.testing.actors import World
 
 pytestmark = pytest.mark.django_db
 
-HOURS = (1, 3, 24, 240, 744)  # how far the clock moves in one step
+HOURS = (1, 3, 24, 240, 744)  # how far the clock moves in one step (or to the next expiry)
 EXAMPLES = 500
 STEPS = 4  # `begin` and 3 steps, each followed by the sweep
 
@@ -331,12 +331,17 @@ class AuthorizationMachine(PeopleSteps, Probes, RuleBasedStateMachine):
             self.oracle.shares[key].revoked = True
         self.touched = ("share", key)
 
-    @rule(hours=st.sampled_from(HOURS))
-    def time_passes(self, hours: int) -> None:
-        """The clock moves on; the sweep then asks about a share or a grant that just ran out."""
+    @rule(hours=st.one_of(st.none(), st.sampled_from(HOURS)))
+    def time_passes(self, hours: float | None) -> None:
+        """The clock moves on, by some hours or (None) to a minute after the next share or grant
+        runs out; the sweep then asks about a share or a grant that just ran out."""
         oracle = self.oracle
         shares = {k for k, s in oracle.shares.items() if oracle.share_active(s)}
         grants = {k for k, g in oracle.grants.items() if oracle.grant_active(g)}
+        if hours is None:
+            ends = [oracle.shares[k].expires_at for k in shares]
+            ends += [oracle.grants[k].expires_at for k in grants]
+            hours = min(ends) - oracle.now + 1 / 60 if ends else 1
         self.fx.clock.offset += timedelta(hours=hours)
         oracle.now += hours
         shares -= {k for k, s in oracle.shares.items() if oracle.share_active(s)}
